@@ -22,9 +22,10 @@ done
 # What the build uses, and why:
 #   compilers and build tools; Qt 6 (Qt Test now, the workbench next); nlohmann-json
 #   (tokenizer.json, configs, safetensors headers); PCRE2 (Unicode pre-tokenizer regexes);
-#   spdlog (logging); clang + its runtime (libFuzzer targets, run by the slow tests).
+#   spdlog (logging); SQLite (run history, jobs, cost ledger); clang + its runtime
+#   (libFuzzer targets, run by the slow tests).
 packages=(build-essential cmake ninja-build pkg-config ccache
-          qt6-base-dev nlohmann-json3-dev libpcre2-dev libspdlog-dev
+          qt6-base-dev nlohmann-json3-dev libpcre2-dev libspdlog-dev libsqlite3-dev
           clang libclang-rt-dev)
 
 if [ "$install_packages" = 1 ]; then

@@ -6,6 +6,25 @@
 
 namespace lathe {
 
+namespace {
+
+constexpr int kWorkerSpins = 8192;
+constexpr int kCallerSpins = 32768;
+
+// One step of a busy wait: a pause, and every 64th step a yield to the scheduler.
+void relax(int spin)
+{
+    if ((spin & 63) == 63) {
+        std::this_thread::yield();
+        return;
+    }
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
+} // namespace
+
 ThreadPool::ThreadPool(int threads)
 {
     if (threads <= 0)
@@ -51,12 +70,12 @@ void ThreadPool::workerLoop(int index)
     uint64_t seen = 0;
     for (;;) {
         // Spin briefly first: decode issues many short loops back to back and a
-        // condition-variable wake-up costs more than the work.
+        // condition-variable wake-up costs more than the work. The spin yields now and
+        // then so that an oversubscribed machine (other processes, more pools than
+        // cores) still makes progress instead of burning the caller's time slice.
         uint64_t gen = m_published.load(std::memory_order_acquire);
-        for (int spin = 0; gen == seen && spin < 20000; ++spin) {
-#if defined(__x86_64__)
-            __builtin_ia32_pause();
-#endif
+        for (int spin = 0; gen == seen && spin < kWorkerSpins; ++spin) {
+            relax(spin);
             gen = m_published.load(std::memory_order_acquire);
         }
         if (gen == seen) {
@@ -97,11 +116,8 @@ void ThreadPool::parallelFor(int64_t n, const std::function<void(int64_t, int64_
     m_wake.notify_all();
     runShare(0);
     // Wait for the workers: spin first for the same reason as above.
-    for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0 && spin < 200000; ++spin) {
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#endif
-    }
+    for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0 && spin < kCallerSpins; ++spin)
+        relax(spin);
     std::unique_lock lock(m_mutex);
     m_done.wait(lock, [&] { return m_pending.load(std::memory_order_acquire) == 0; });
     m_fn = nullptr;

@@ -77,6 +77,7 @@ private:
     size_t m_alignment = 32;
     std::map<std::string, GgufValue> m_metadata;
     std::vector<TensorView> m_tensors;
+    std::map<std::string, size_t> m_index; // tensor name -> position in m_tensors
     std::shared_ptr<const void> m_owner;
     friend class GgufParser;
 };

@@ -1,0 +1,57 @@
+// DatasetSpec: how a run names its data (the "data" section of a run spec, and what the
+// Datasets panel builds): the file, its format (or auto-detection), the field mapping,
+// the chat template, which tokens carry loss, and the train/validation split.
+// prepareDataset() turns it into TokenizedDataset splits, cached on disk by content hash.
+#pragma once
+
+#include "data/TokenizedDataset.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace lathe {
+
+class Tokenizer;
+
+struct DatasetSpec
+{
+    std::string path;
+    // auto | alpaca | sharegpt | messages | prompt_completion | text | preference
+    std::string format = "auto";
+    std::map<std::string, std::string> fieldMap; // canonical field -> name in the file
+    // "model" (the tokenizer's own chat template) or a built-in name (chatml, llama3, ...)
+    std::string chatTemplate = "model";
+    // assistant: loss on assistant turns only; all: on every token; last: last assistant turn
+    std::string trainOn = "assistant";
+    double validationRatio = 0.0; // or validationCount > 0
+    int64_t validationCount = 0;
+    uint64_t seed = 0;
+    bool shuffle = true;
+    bool dedupe = false;
+    bool dropInvalid = false; // false: any invalid record is an error before training
+    int64_t maxLength = 0;    // tokens per record; 0: no limit; longer records are truncated
+    std::string cacheDir;     // empty: no cache
+
+    // Parses the JSON object at `where` (e.g. "spec.json: data"), throwing Error naming
+    // the field for unknown keys, wrong types and bad values.
+    static DatasetSpec fromJson(const nlohmann::json &j, const std::string &where);
+    nlohmann::json toJson() const;
+};
+
+struct PreparedSplits
+{
+    TokenizedDataset train;
+    TokenizedDataset validation; // empty when no split was asked for
+    std::string format;          // the detected or chosen format
+};
+
+// Reads, validates, renders and tokenises spec.path. Throws Error (file, line, field) when
+// the data has errors and dropInvalid is false, or when nothing usable remains.
+// eosId/bosId handling follows the tokenizer and template.
+PreparedSplits prepareDataset(const DatasetSpec &spec, const Tokenizer &tokenizer,
+                              const std::string &modelChatTemplate);
+
+} // namespace lathe

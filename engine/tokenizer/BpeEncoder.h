@@ -1,0 +1,23 @@
+// The encoding pipeline for one run of plain text (between added tokens):
+// normalise, pre-tokenise, then BPE-merge each pre-token and append the ids.
+#pragma once
+
+#include "tokenizer/TokenizerModel.h"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace lathe::tok {
+
+// Per-call memo of pre-token -> ids: words repeat, so one encode() call merges each
+// distinct word once. Owned by the caller (one per call), so the Tokenizer stays immutable.
+struct BpeCache
+{
+    std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> entries;
+};
+
+void encodePlainText(const TokenizerModel &m, std::string_view text, std::vector<int32_t> &out, BpeCache &cache);
+
+} // namespace lathe::tok
