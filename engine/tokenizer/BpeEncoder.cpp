@@ -198,6 +198,27 @@ void encodePreToken(const TokenizerModel &m, std::string_view text, uint32_t sta
     }
 }
 
+// SentencePiece-style text cut before each run of U+2581 that follows another character
+// ("▁a▁▁b" -> "▁a", "▁▁b"); valid only when m.splitAtSpaceMark.
+std::vector<Span> splitBeforeSpaceMarks(std::string_view text)
+{
+    std::vector<Span> spans;
+    uint32_t start = 0;
+    bool afterMark = true; // a run at the very start belongs to the first word
+    for (uint32_t i = 0; i < text.size();) {
+        const bool mark = text.compare(i, kSpaceMark.size(), kSpaceMark) == 0;
+        if (mark && !afterMark && i > start) {
+            spans.push_back({start, i});
+            start = i;
+        }
+        afterMark = mark;
+        i += mark ? uint32_t(kSpaceMark.size()) : 1;
+    }
+    if (start < text.size())
+        spans.push_back({start, uint32_t(text.size())});
+    return spans;
+}
+
 } // namespace
 
 void encodePlainText(const TokenizerModel &m, std::string_view raw, std::vector<int32_t> &out, BpeCache &cache)
@@ -206,13 +227,14 @@ void encodePlainText(const TokenizerModel &m, std::string_view raw, std::vector<
     if (text.empty())
         return;
     std::vector<Symbol> syms;
-    if (m.preSteps.empty()) {
+    if (m.preSteps.empty() && !m.splitAtSpaceMark) {
         encodePreToken(m, text, 0, uint32_t(text.size()), syms, out);
         return;
     }
     constexpr size_t kMaxCachedLength = 64, kMaxEntries = 1 << 16; // bounds the memo's memory
     std::vector<int32_t> ids;
-    for (const Span &s : preTokenize(m.preSteps, text)) {
+    const std::vector<Span> words = m.preSteps.empty() ? splitBeforeSpaceMarks(text) : preTokenize(m.preSteps, text);
+    for (const Span &s : words) {
         const std::string_view word(text.data() + s.start, s.end - s.start);
         if (word.size() > kMaxCachedLength) {
             encodePreToken(m, text, s.start, s.end, syms, out);

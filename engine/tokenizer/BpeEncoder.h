@@ -1,5 +1,8 @@
 // The encoding pipeline for one run of plain text (between added tokens):
 // normalise, pre-tokenise, then BPE-merge each pre-token and append the ids.
+// SentencePiece-style models have no pre-tokenizer; their text is cut into words before
+// each run of U+2581 when the vocabulary makes that exact (splitAtSpaceMark), so words
+// are merged and memoised one at a time instead of as one long symbol list.
 #pragma once
 
 #include "tokenizer/TokenizerModel.h"

@@ -103,6 +103,17 @@ void TokenizerModel::finalize()
                 bytesToId.emplace(bytes[i], int32_t(i));
     }
     stripDummyOnDecode = dummyPrefix;
+    splitAtSpaceMark = escapeSpaces;
+    constexpr std::string_view mark = "\xE2\x96\x81"; // U+2581
+    for (size_t i = 0; i < n && splitAtSpaceMark; ++i) {
+        const std::string &p = pieces[i];
+        for (size_t at = p.find(mark, 1); at != std::string::npos; at = p.find(mark, at + 1)) {
+            if (at < mark.size() || p.compare(at - mark.size(), mark.size(), mark) != 0) {
+                splitAtSpaceMark = false;
+                break;
+            }
+        }
+    }
 }
 
 void TokenizerModel::indexPieces()

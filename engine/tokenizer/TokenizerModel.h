@@ -79,6 +79,11 @@ struct TokenizerModel
     std::vector<std::string> bytes; // what each id decodes to
     std::array<int32_t, 256> byteToken{}; // byte b -> its single-byte token, or -1
     bool stripDummyOnDecode = false;
+    // No piece holds U+2581 right after another character, so no merge can join the end
+    // of one word to the ▁ that starts the next: text without pre-tokenizer steps may be
+    // cut before each run of ▁ and the words merged (and memoised) one at a time with
+    // exactly the ids the whole text would get.
+    bool splitAtSpaceMark = false;
 
     // Builds pieceToId (readers call it before addMerge); finalize() calls it if needed.
     void indexPieces();

@@ -29,7 +29,9 @@ enum class TrainMode : uint8_t { Lora = 0, Full = 1 };
 // How the frozen base weights are held during training. AsLoaded keeps the file's
 // tensors (mapped, any dtype, dequantised row by row when used); the others convert once
 // at start-up. Nf4 is QLoRA: 4-bit NormalFloat with per-64 block scales, optionally with
-// the scales themselves quantised (double quantisation); never stored dequantised.
+// the scales themselves quantised (double quantisation); never stored dequantised. As in
+// QLoRA, Nf4 applies to the decoder's linear layers; the embedding and an untied head are
+// held in BF16. Norm and bias vectors are always f32 copies. Full mode ignores this.
 enum class BaseFormat : uint8_t { AsLoaded = 0, F32 = 1, F16 = 2, BF16 = 3, Q8_0 = 4, Nf4 = 5 };
 
 // Where activations are rounded, emulating a GPU mixed-precision policy on the CPU:
