@@ -30,7 +30,19 @@ seeds() {
         find "$fixtures/golden" -name '*.safetensors' -size -16384k ;;
     fuzz_tokenizer_json | fuzz_tokenizer*)
         find "$fixtures/tokenizers" -name 'tokenizer.json' -size -16384k ;;
+    fuzz_dataset)
+        find "$fixtures/datasets" -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.txt' \) ;;
     *) ;;
+    esac
+}
+
+# Bytes of each seed to keep (0: all). The dataset files are hundreds of KB: their heads
+# hold every layout, and small inputs keep the runs fast (libFuzzer's -max_len follows
+# the largest seed).
+seed_bytes() {
+    case "$1" in
+    fuzz_dataset) echo 8192 ;;
+    *) echo 0 ;;
     esac
 }
 
@@ -41,8 +53,14 @@ for exe in "$build"/fuzz_*; do
     name="$(basename "$exe")"
     corpus="$build/corpus/$name"
     mkdir -p "$corpus"
+    keep="$(seed_bytes "$name")"
     while IFS= read -r f; do
-        [[ -n "$f" ]] && cp -f "$f" "$corpus/seed-$(basename "$f")"
+        [[ -n "$f" ]] || continue
+        if ((keep > 0)); then
+            head -c "$keep" "$f" >"$corpus/seed-$(basename "$f")"
+        else
+            cp -f "$f" "$corpus/seed-$(basename "$f")"
+        fi
     done < <(seeds "$name" 2>/dev/null || true)
     dict=()
     [[ -f "$root/fuzz/$name.dict" ]] && dict=(-dict="$root/fuzz/$name.dict")

@@ -22,11 +22,6 @@ std::shared_ptr<Device> openDevice(int threads);
 // Threads from --threads (0 or absent: all hardware threads).
 int threadsOption(const ArgParser &args);
 
-// The model's tokenizer, when its files carry one: the GGUF vocabulary, the HF folder's
-// tokenizer.json, or the tokenizer.bin beside a llama2.c checkpoint. nullopt (logged at
-// debug level) when there is none; Error when there is one and it is broken.
-std::optional<Tokenizer> tokenizerFor(const LoadedModel &model);
-
 // Tokenizers without loading any weights (tokenize, template, bench tokenizer).
 // A model path: a GGUF file (its vocabulary), a Hugging Face folder (tokenizer.json, else
 // tokenizer.model) or a llama2.c checkpoint with tokenizer.bin beside it. Error naming

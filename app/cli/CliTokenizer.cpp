@@ -1,42 +1,15 @@
-// Finding tokenizers: the one that belongs to a loaded model (tokenizerFor, for text
-// prompts and decoded output) and the ones behind a path given on the command line,
-// which load no weights (tokenize, template, bench tokenizer).
+// Finding the tokenizers behind a path given on the command line, without loading any
+// weights (tokenize, template, bench tokenizer). The tokenizer of a loaded model is
+// engine/infer/ModelTokenizer.h's modelTokenizer().
 #include "CliCommon.h"
 #include "core/Error.h"
 #include "model/gguf/GgufFile.h"
 #include "model/gguf/GgufVocab.h"
 
-#include <spdlog/spdlog.h>
-
 #include <filesystem>
 #include <fstream>
 
 namespace lathe::cli {
-
-std::optional<Tokenizer> tokenizerFor(const LoadedModel &model)
-{
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    switch (model.format) {
-    case ModelFormat::HfFolder:
-        if (fs::exists(fs::path(model.path) / "tokenizer.json", ec))
-            return Tokenizer::fromFile((fs::path(model.path) / "tokenizer.json").string());
-        break;
-    case ModelFormat::Llama2c:
-        // llama2.c keeps its tokenizer beside the checkpoint.
-        if (fs::exists(fs::path(model.path).parent_path() / "tokenizer.bin", ec))
-            return Tokenizer::fromFile((fs::path(model.path).parent_path() / "tokenizer.bin").string());
-        break;
-    case ModelFormat::Gguf:
-        // "none" is what init writes (and llama.cpp reads) for a model without a vocabulary.
-        if (model.gguf && model.gguf->has("tokenizer.ggml.tokens") &&
-            model.gguf->getString("tokenizer.ggml.model").value_or("") != "none")
-            return Tokenizer::fromGgufVocab(ggufVocab(*model.gguf));
-        break;
-    }
-    spdlog::debug("no tokenizer found for {}", model.path);
-    return std::nullopt;
-}
 
 bool isGgufFile(const std::string &path)
 {

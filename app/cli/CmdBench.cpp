@@ -102,8 +102,9 @@ int runBench(const Args &argv)
     std::printf("model:        %s (%s %s, %s parameters; %s)\n", args.positionalValue(0).c_str(),
                 modelFormatName(model->format), c.arch.c_str(), humanCount(double(ws.parameters)).c_str(),
                 types.c_str());
-    std::printf("device:       %s, %d threads, matmul ISA %s\n", device->name().c_str(),
-                cpuDevice ? cpuDevice->threads() : threads, cpu::matmulIsa());
+    std::printf("device:       %s, %d threads, matmul ISA %s, precision %s\n",
+                device->name().c_str(), cpuDevice ? cpuDevice->threads() : threads, cpu::matmulIsa(),
+                cpuDevice ? cpu::matmulPrecisionName(cpuDevice->matmulPrecision()) : "device");
     std::fflush(stdout);
 
     runOnce(session, std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min(promptLen, 8)),

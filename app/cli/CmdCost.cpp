@@ -1,5 +1,5 @@
 // lathe-cli cost report|card|compare|profiles|profile|budget|power: the cost ledger.
-// report: monthly spend, the trend forecast and the budgets; card: one run's cost with
+// report: monthly spend, the trend forecast, the budgets and the latest runs' costs; card: one run's cost with
 // what-if estimates on the other profiles; compare: a before/after table of two runs as
 // Markdown or CSV; profiles/profile: the price profiles (editable); budget: warning
 // thresholds and hard limits; power: which power source this machine offers, sampled.
@@ -8,6 +8,7 @@
 #include "cost/EnergyMeter.h"
 #include "cost/Reports.h"
 #include "jobs/CostLedger.h"
+#include "store/RunRepository.h"
 #include "store/StoreFile.h"
 
 #include <chrono>
@@ -21,7 +22,7 @@ namespace {
 
 const char *const kUsage =
     "Usage: lathe-cli cost report|card|compare|profiles|profile|budget|power [OPTIONS]\n\n"
-    "  report            monthly spend, trend forecast, budgets\n"
+    "  report            monthly spend, trend forecast, budgets, latest runs\n"
     "  card RUN          one run's cost card, with what-if estimates on the other profiles\n"
     "  compare A B       before/after table of two runs (Markdown or CSV)\n"
     "  profiles          the price profiles\n"
@@ -37,10 +38,32 @@ std::unique_ptr<store::Connection> openLedgerStore(const ArgParser &args)
     return db;
 }
 
+// The latest runs with their recorded cost (all entries of a run, resumes included).
+void printRunCosts(store::Connection &db, int limit, const std::string &currency)
+{
+    if (limit == 0)
+        return;
+    const auto runs = store::RunRepository(db).list(limit);
+    std::printf("\nLatest runs\n");
+    if (runs.empty()) {
+        std::printf("  (none)\n");
+        return;
+    }
+    std::printf("  %-6s %-28s %-11s %12s %14s\n", "RUN", "NAME", "STATUS", "COST", "PER 1K TOKENS");
+    for (const store::RunSummary &s : runs) {
+        const auto per = cost::costPerThousandTokens(s.totalCost, s.run.tokensTrained + s.run.tokensGenerated);
+        std::printf("  %-6lld %-28.28s %-11s %12s %14s\n", (long long)s.run.id, s.run.name.c_str(),
+                    s.run.status.c_str(), cost::formatMoney(s.totalCost, currency).c_str(),
+                    per ? cost::formatMoney(*per, currency).c_str() : "-");
+    }
+}
+
 int report(const Args &argv)
 {
-    ArgParser args("cost report", "[--db PATH]", "Monthly spend (UTC months), a linear trend forecast, and the budgets.");
-    addDbOption(args);
+    ArgParser args("cost report", "[--runs N] [--db PATH]",
+                   "Monthly spend (UTC months), a linear trend forecast, the budgets, and the latest runs\n"
+                   "with what each cost.");
+    addDbOption(args).option("runs", "N", "how many of the latest runs to list (0: none)", "10");
     if (!args.parse(argv))
         return 0;
     if (!storeExists(args)) {
@@ -81,6 +104,7 @@ int report(const Args &argv)
         std::printf("\n");
     }
     std::printf("\nDefault price profile: %s\n", def ? def->name.c_str() : "(none)");
+    printRunCosts(*db, int(args.intValue("runs", 0, 1000000)), currency);
     return 0;
 }
 

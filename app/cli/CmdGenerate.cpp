@@ -4,6 +4,7 @@
 #include "Commands.h"
 #include "core/Error.h"
 #include "infer/Generate.h"
+#include "infer/ModelTokenizer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -63,7 +64,7 @@ int runGenerate(const Args &argv)
     }
 
     std::shared_ptr<const LoadedModel> model = openModel(args.positionalValue(0));
-    std::optional<Tokenizer> tokenizer = tokenizerFor(*model);
+    std::optional<Tokenizer> tokenizer = modelTokenizer(*model);
     if (args.has("prompt")) {
         if (!tokenizer)
             fail(args.positionalValue(0) + ": the model has no tokenizer this build can read; use --prompt-ids");

@@ -1,8 +1,10 @@
 // lathe-cli jobs list|submit|cancel|pause|resume: the persistent job queue from the
 // command line. Cancel and pause reach a job running in another process (the GUI, or
 // another lathe-cli) through the store; resume --run (and submit --run) runs the job in
-// this process until it completes, pauses or fails, printing its progress.
+// this process until it completes, pauses or fails, printing its progress (a train job
+// with `lathe-cli train`'s lines, its cost card at the end, and Ctrl-C to cancel).
 #include "CliStore.h"
+#include "CliTrain.h"
 #include "Commands.h"
 #include "jobs/JobQueue.h"
 #include "jobs/TrainRunner.h"
@@ -28,7 +30,7 @@ const char *const kUsage =
     "  submit SPEC     queue a training run (a run spec JSON file; --run to run it here)\n"
     "  cancel JOB      cancel a job (a running one stops at its next step)\n"
     "  pause JOB       pause a running job at its next checkpoint\n"
-    "  resume JOB      queue a paused or interrupted job again (--run to run it here)\n\n"
+    "  resume JOB      queue a paused, interrupted or cancelled job again (--run to run it here)\n\n"
     "Run 'lathe-cli jobs SUBCOMMAND --help' for its options.\n";
 
 int list(const Args &argv)
@@ -65,10 +67,25 @@ int list(const Args &argv)
     return 0;
 }
 
+// A real train job (not the simulated demo): it runs with `lathe-cli train`'s progress lines.
+bool isModelTraining(const store::JobRecord &job)
+{
+    if (job.kind != store::JobKind::Train)
+        return false;
+    const nlohmann::json spec = nlohmann::json::parse(job.specJson, nullptr, false);
+    return !(spec.is_object() && spec.value("simulated", false));
+}
+
 // Runs one job in this process until it leaves the running state; exit code 0 when it
 // completed.
 int runHere(const ArgParser &args, int64_t id)
 {
+    {
+        auto db = openCliStore(args);
+        const auto job = store::JobRepository(*db).find(id);
+        if (job && isModelTraining(*job))
+            return runTrainJobHere(dbPath(args), id, 1);
+    }
     jobs::JobQueueOptions o;
     o.storePath = dbPath(args);
     o.onlyJobs = {id};
@@ -130,6 +147,8 @@ int submit(const Args &argv)
         spec["price_profile"] = args.value("profile");
     jobs::JobSpec job;
     job.kind = store::JobKind::Train;
+    if (!args.has("simulate"))
+        job.resource = store::JobResource::Cpu; // as `lathe-cli train`: the trainer runs on the CPU
     job.name = args.value("name");
     job.priority = int(args.intValue("priority", -1000000, 1000000));
     job.specJson = spec.dump();
@@ -186,8 +205,8 @@ int pause(const Args &argv)
 int resume(const Args &argv)
 {
     ArgParser args("jobs resume", "JOB [--run] [--db PATH]",
-                   "Queues a paused or interrupted job again; it continues from its last checkpoint with\n"
-                   "its recorded metrics kept. With --run this process runs it now.");
+                   "Queues a paused or interrupted job, or a cancelled train job, again; it continues from\n"
+                   "its last checkpoint with its recorded metrics kept. With --run this process runs it now.");
     addDbOption(args).positional("JOB", "job id").flag("run", "run the job in this process now");
     if (!args.parse(argv))
         return 0;
@@ -207,7 +226,7 @@ int resume(const Args &argv)
             std::printf("job %lld is already queued\n", (long long)id);
         } else if (!queue.resume(id)) {
             fail("job " + std::to_string(id) + " is " + store::jobStateName(job->state) +
-                 "; only paused or interrupted jobs resume");
+                 "; only paused or interrupted jobs, and cancelled train jobs, resume");
         } else {
             std::printf("job %lld queued again\n", (long long)id);
         }

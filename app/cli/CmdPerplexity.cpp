@@ -4,6 +4,7 @@
 #include "Commands.h"
 #include "core/Error.h"
 #include "eval/Perplexity.h"
+#include "infer/ModelTokenizer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -75,7 +76,7 @@ int runPerplexity(const Args &argv)
                 fail(args.value("ids") + ": id " + std::to_string(id) + " is outside the vocabulary of " +
                      std::to_string(model->config.vocabSize));
     } else {
-        std::optional<Tokenizer> tokenizer = tokenizerFor(*model);
+        std::optional<Tokenizer> tokenizer = modelTokenizer(*model);
         if (!tokenizer)
             fail(args.positionalValue(0) + ": the model has no tokenizer this build can read; use --ids");
         EncodeOptions eo;

@@ -53,8 +53,10 @@ ChatRenderer::ChatRenderer(const Tokenizer &tokenizer, const std::string &templa
 {
     if (trainOn != "assistant" && trainOn != "last" && trainOn != "all")
         fail("train_on must be 'assistant', 'last' or 'all', got '" + trainOn + "'");
-    // Token texts only for real control tokens: a plain vocabulary piece that happens to
-    // be called "<s>" is not a BOS the template should print.
+    // Token texts only for real control tokens. The tokenizer honours an explicit
+    // "bos_token": null, but a tokenizer.json loaded without its tokenizer_config.json
+    // still guesses BOS/EOS by name, and Qwen's vocabulary has plain pieces "<s>" and
+    // "</s>": those are not markers a template should print.
     auto specialText = [&](int32_t id) {
         return id >= 0 && tokenizer.isSpecial(id) ? tokenizer.pieceBytes(id) : std::string();
     };
@@ -232,7 +234,7 @@ RenderedRecord ChatRenderer::renderText(const std::string &text) const
     EncodeOptions opt;
     opt.addSpecial = false;
     opt.parseSpecial = false; // raw text: "<|im_end|>" in a web page is just text
-    if (m_tokenizer.addsBos() && m_tokenizer.bosId() >= 0)
+    if (m_tokenizer.addsBos())
         r.ids.push_back(m_tokenizer.bosId());
     const auto ids = m_tokenizer.encode(text, opt);
     r.ids.insert(r.ids.end(), ids.begin(), ids.end());

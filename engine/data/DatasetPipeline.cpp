@@ -235,9 +235,6 @@ std::string keysOf(const nlohmann::ordered_json &v)
 
 std::string chatTemplateFromConfig(const std::string &tokenizerConfigPath)
 {
-    std::ifstream in(tokenizerConfigPath, std::ios::binary);
-    if (!in)
-        return {};
     // Newer transformers keep the template in chat_template.jinja beside the config.
     const std::string jinja =
         (std::filesystem::path(tokenizerConfigPath).parent_path() / "chat_template.jinja").string();
@@ -246,6 +243,9 @@ std::string chatTemplateFromConfig(const std::string &tokenizerConfigPath)
         ss << j.rdbuf();
         return ss.str();
     }
+    std::ifstream in(tokenizerConfigPath, std::ios::binary);
+    if (!in)
+        return {};
     nlohmann::json cfg = nlohmann::json::parse(in, nullptr, false);
     if (cfg.is_discarded() || !cfg.is_object() || !cfg.contains("chat_template"))
         return {};
@@ -310,8 +310,9 @@ PipelineResult runDatasetPipeline(const DatasetSpec &spec, const Tokenizer *toke
             readIssues.error(file, 0, "", withoutPath(e.what(), file)); // reading stops: it comes last
             readerOk = false;
         }
+        // Records the reader could not read count as read and invalid.
         res.stats.recordsInvalid += readIssues.errors() - before;
-        res.stats.recordsRead += readerOk;
+        res.stats.recordsRead += int64_t(readerOk) + readIssues.errors() - before;
         return readerOk;
     };
 

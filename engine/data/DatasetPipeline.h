@@ -72,8 +72,9 @@ void finishStats(const DatasetSpec &spec, PipelineResult &result);
 std::string resolveChatTemplate(const DatasetSpec &spec, const std::string &modelChatTemplate);
 
 // The model's chat template from a tokenizer_config.json (a chat_template.jinja beside
-// it, else its chat_template: a string, or a list of {name, template} from which
-// "default" is taken); "" when there is none.
+// it, even when the config itself is missing, else its chat_template: a string, or a
+// list of {name, template} from which "default" is taken); "" when there is none or the
+// config is not JSON. Never throws.
 std::string chatTemplateFromConfig(const std::string &tokenizerConfigPath);
 
 } // namespace lathe

@@ -35,7 +35,7 @@ int64_t percentile(const std::vector<int64_t> &sorted, double p);
 
 struct DatasetStats
 {
-    int64_t recordsRead = 0;      // records the readers produced
+    int64_t recordsRead = 0;      // records in the file (those that could not be read included)
     int64_t recordsInvalid = 0;   // records with errors (dropped when drop_invalid)
     int64_t recordsSkipped = 0;   // empty records and records with nothing to train on
     int64_t duplicates = 0;       // records equal to an earlier one

@@ -95,7 +95,7 @@ public:
     int64_t submit(const JobSpec &spec);
     store::JobState cancel(int64_t id);
     bool pause(int64_t id);  // at the next checkpoint; false if not running
-    bool resume(int64_t id); // paused or interrupted -> queued
+    bool resume(int64_t id); // paused, interrupted or a cancelled train job -> queued
     void budgetsChanged();   // re-check budget-paused jobs now
 
     std::optional<store::JobRecord> job(int64_t id);

@@ -8,6 +8,7 @@
 //                      the metrics up to that step, records the checkpoint, and returns
 //                      false when the job is to pause now (asked by the user, or a budget
 //                      hard limit would be exceeded): return, the job resumes from there;
+//   checkpointRemoved() after deleting an older checkpoint (retention): its record goes;
 //   resumeFrom()       the checkpoint to continue from when the job is resumed.
 //
 // run() returns Completed when the work is done and Stopped when it returned because the
@@ -44,6 +45,10 @@ public:
     virtual bool pauseRequested() const = 0;
     // See the banner. path is the checkpoint file or folder; bytes its size if known.
     virtual bool checkpointSaved(int64_t step, const std::string &path, std::optional<int64_t> bytes = {}) = 0;
+    // A checkpoint the runner deleted (retention): its record goes, so the run's recorded
+    // checkpoints are the ones on disk. Call it only after the newer checkpoint was saved
+    // through checkpointSaved(). Unknown paths are ignored.
+    virtual void checkpointRemoved(const std::string &path) = 0;
 
     // Thread-safe; batched to the store (never blocks on the disk).
     virtual void metric(int64_t step, const std::string &name, double value) = 0;

@@ -76,6 +76,13 @@ public:
         return !stopNow() && !m_p.active->pause.load();
     }
 
+    void checkpointRemoved(const std::string &path) override
+    {
+        m_runs.removeCheckpoint(m_runId, path);
+        if (m_resume && m_resume->path == path)
+            m_resume = m_runs.latestCheckpoint(m_runId);
+    }
+
     void metric(int64_t step, const std::string &name, double value) override
     {
         store::MetricRow row{m_runId, step, name, value, store::nowSeconds()};

@@ -38,8 +38,15 @@ RunResult TrainRunner::run(JobContext &ctx)
             fail(where + ": spec_dir: must be a string");
         baseDir = spec["spec_dir"].get<std::string>();
     }
+    std::string resumeDir;
+    if (spec.contains("resume_from")) {
+        if (!spec["resume_from"].is_string())
+            fail(where + ": resume_from: must be a string");
+        resumeDir = spec["resume_from"].get<std::string>();
+    }
     spec.erase("spec_dir");
     spec.erase("price_profile");
+    spec.erase("resume_from");
     if (!spec.contains("checkpoint") || !spec["checkpoint"].is_object())
         spec["checkpoint"] = nlohmann::json::object();
     if (!spec["checkpoint"].contains("dir") || spec["checkpoint"]["dir"] == "")
@@ -51,13 +58,28 @@ RunResult TrainRunner::run(JobContext &ctx)
     if (const auto from = ctx.resumeFrom()) {
         trainer.resume(from->path);
         recordedPath = from->path;
+    } else if (!resumeDir.empty()) {
+        trainer.resume(resumeDir);
     }
+    if (m_observer.started)
+        m_observer.started(trainer, trainer.step());
     // FLOPs per trained token: forward 2N, activation gradients 2N, weight gradients 2N
     // for a full fine-tune (LoRA skips the frozen weights' gradients).
     const double params = double(trainer.baseModel().config.parameterCount());
     const double flopsPerToken = (runSpec.mode == TrainMode::Full ? 6.0 : 4.0) * params;
 
+    CheckpointCallbacks checkpoints;
+    checkpoints.savedAtStop = [&](int64_t step, const std::string &path) {
+        recordedPath = path;
+        ctx.checkpointSaved(step, path); // the run stops anyway; a pause has nothing left to do
+    };
+    checkpoints.removed = [&](const std::vector<std::string> &paths) {
+        for (const std::string &p : paths)
+            ctx.checkpointRemoved(p);
+    };
     const TrainResult result = trainer.run([&](const TrainMetrics &m) {
+        if (m_observer.step)
+            m_observer.step(m);
         if (m.trained) {
             metricIfSet(ctx, m.step, "loss", m.loss);
             metricIfSet(ctx, m.step, "lr", m.lr);
@@ -85,9 +107,11 @@ RunResult TrainRunner::run(JobContext &ctx)
             return false;
         // Without periodic checkpoints a pause stops now: the trainer saves one at stop.
         return !(ctx.pauseRequested() && runSpec.checkpoint.every == 0);
-    });
+    }, checkpoints);
     if (!result.lastCheckpoint.empty() && result.lastCheckpoint != recordedPath)
         ctx.checkpointSaved(result.steps, result.lastCheckpoint);
+    if (m_observer.finished)
+        m_observer.finished(result);
     if (result.reason == TrainStop::Cancelled)
         return RunResult::Stopped;
     nlohmann::json final = {{"steps", result.steps}, {"stop_reason", trainStopName(result.reason)}};

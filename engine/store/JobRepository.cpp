@@ -178,8 +178,9 @@ bool JobRepository::requestPause(int64_t id)
 
 bool JobRepository::resume(int64_t id)
 {
-    Statement st(m_db, "UPDATE jobs SET state = 'queued', pause_reason = NULL, error = NULL, updated_at = ? "
-                       "WHERE id = ? AND state IN ('paused', 'interrupted')");
+    Statement st(m_db, "UPDATE jobs SET state = 'queued', pause_reason = NULL, error = NULL, finished_at = NULL, "
+                       "updated_at = ? WHERE id = ? AND (state IN ('paused', 'interrupted') OR "
+                       "(state = 'cancelled' AND kind = 'train'))");
     st.bind(1, nowSeconds()).bind(2, id).exec();
     return m_db.changes() == 1;
 }

@@ -76,7 +76,10 @@ public:
     JobState cancel(int64_t id);
     // Asks a running job to pause at its next checkpoint; false if it is not running.
     bool requestPause(int64_t id);
-    // paused or interrupted -> queued (clears the pause reason). False otherwise.
+    // paused or interrupted -> queued (clears the pause reason). A cancelled train job
+    // resumes too: it stopped at a step boundary with a checkpoint (or before its first
+    // step), so continuing it loses nothing; other kinds have no state to continue from
+    // and stay cancelled. False otherwise.
     bool resume(int64_t id);
     std::optional<std::string> pendingRequest(int64_t id);
 

@@ -163,6 +163,22 @@ CheckpointRecord readCheckpoint(const Statement &st)
 
 } // namespace
 
+bool RunRepository::removeCheckpoint(int64_t runId, const std::string &path)
+{
+    Statement st(m_db, "DELETE FROM checkpoints WHERE run_id = ? AND path = ?");
+    st.bind(1, runId).bind(2, path).exec();
+    return m_db.changes() > 0;
+}
+
+std::optional<int64_t> RunRepository::runOfCheckpoint(const std::string &path)
+{
+    Statement st(m_db, "SELECT run_id FROM checkpoints WHERE path = ? ORDER BY id DESC LIMIT 1");
+    st.bind(1, path);
+    if (!st.step())
+        return std::nullopt;
+    return st.columnInt(0);
+}
+
 std::optional<CheckpointRecord> RunRepository::latestCheckpoint(int64_t runId)
 {
     Statement st(m_db, "SELECT id, run_id, step, path, bytes, created_at FROM checkpoints WHERE run_id = ? "

@@ -87,7 +87,13 @@ public:
 
     // Records a checkpoint (a step recorded twice keeps one row, the newer path).
     void addCheckpoint(const CheckpointRecord &checkpoint);
+    // Forgets a checkpoint whose folder was deleted (retention); false if none matched.
+    // Rows are removed rather than marked: a row means "this folder exists and can be
+    // resumed from or exported", which every reader relies on.
+    bool removeCheckpoint(int64_t runId, const std::string &path);
     std::optional<CheckpointRecord> latestCheckpoint(int64_t runId);
+    // The run that recorded the checkpoint at path (compared as written), if any.
+    std::optional<int64_t> runOfCheckpoint(const std::string &path);
     std::vector<CheckpointRecord> checkpoints(int64_t runId);
 
 private:

@@ -46,8 +46,12 @@ class Tokenizer
 {
 public:
     // Builders from bytes. Each throws Error naming the format and the offending field.
-    // configJson (optional) is tokenizer_config.json: bos_token, eos_token,
-    // add_bos_token and add_eos_token there override what tokenizer.json implies.
+    // configJson (optional) is tokenizer_config.json: bos_token, eos_token, pad_token,
+    // add_bos_token and add_eos_token there override what tokenizer.json implies. An
+    // explicit null bos_token / eos_token means the model has none (Qwen's "bos_token":
+    // null), unless tokenizer.json's post-processor inserts one. Where neither file names
+    // a BOS or EOS (no config, or a config without the key), the usual names
+    // (<|begin_of_text|>, <s>, </s>, <|endoftext|>, ...) are taken if the vocabulary has them.
     static Tokenizer fromTokenizerJson(std::string_view json, std::string_view configJson = {});
     static Tokenizer fromSentencePiece(std::string_view modelProto);
     static Tokenizer fromLlama2c(std::string_view tokenizerBin);

@@ -182,15 +182,39 @@ void readPostProcessor(const json &p, TokenizerModel &m)
     }
 }
 
-int32_t idOfConfigToken(const json &cfg, const char *key, const TokenizerModel &m)
+// What tokenizer_config.json says of one special token.
+struct ConfigToken
+{
+    bool none = false; // an explicit null: the model has no such token (Qwen: "bos_token": null)
+    int32_t id = -1;   // >= 0: the named piece; -1 with !none: absent or not in the vocabulary
+};
+
+ConfigToken configToken(const json &cfg, const char *key, const TokenizerModel &m)
 {
     const auto it = cfg.find(key);
-    if (it == cfg.end() || it->is_null())
-        return -2;
+    if (it == cfg.end())
+        return {};
+    if (it->is_null())
+        return {true, -1};
     const std::string name = it->is_string() ? it->get<std::string>()
                            : it->is_object() ? stringOr(*it, "content", "") : std::string();
     const auto p = m.pieceToId.find(name);
-    return p == m.pieceToId.end() ? -2 : p->second;
+    return {false, p == m.pieceToId.end() ? -1 : p->second};
+}
+
+// Applies one config entry to a token slot. postProcessed is what a TemplateProcessing
+// post-processor inserts (-1 if nothing): an explicit null cannot take that away, since
+// encoding must keep inserting it, but it does stop the guess by name. Returns whether
+// the slot is settled (no guess by name wanted).
+bool applyConfigToken(const ConfigToken &c, int32_t postProcessed, int32_t &slot)
+{
+    if (c.none) {
+        slot = postProcessed;
+        return true;
+    }
+    if (c.id >= 0)
+        slot = c.id;
+    return false;
 }
 
 int32_t firstKnown(const TokenizerModel &m, std::initializer_list<const char *> names)
@@ -299,20 +323,23 @@ Tokenizer Tokenizer::fromTokenizerJson(std::string_view text, std::string_view c
             ++rank;
         }
 
+        bool bosSettled = false, eosSettled = false;
         if (!configText.empty()) {
             checkDepth(configText, 256);
             const json cfg = json::parse(configText);
             if (!cfg.is_object())
                 fail("tokenizer_config.json: not an object");
-            if (const int32_t b = idOfConfigToken(cfg, "bos_token", *m); b != -2) m->bos = b;
-            if (const int32_t e = idOfConfigToken(cfg, "eos_token", *m); e != -2) m->eos = e;
-            if (const int32_t p = idOfConfigToken(cfg, "pad_token", *m); p != -2) m->pad = p;
+            const int32_t postBos = m->addBos ? m->bos : -1, postEos = m->addEos ? m->eos : -1;
+            bosSettled = applyConfigToken(configToken(cfg, "bos_token", *m), postBos, m->bos);
+            eosSettled = applyConfigToken(configToken(cfg, "eos_token", *m), postEos, m->eos);
+            applyConfigToken(configToken(cfg, "pad_token", *m), -1, m->pad);
             if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean()) m->addBos = cfg["add_bos_token"].get<bool>();
             if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean()) m->addEos = cfg["add_eos_token"].get<bool>();
         }
-        // Families whose files do not say it: find the usual names.
-        if (m->bos < 0) m->bos = firstKnown(*m, {"<|begin_of_text|>", "<s>", "<|startoftext|>"});
-        if (m->eos < 0) m->eos = firstKnown(*m, {"<|end_of_text|>", "</s>", "<|endoftext|>", "<|im_end|>"});
+        // Families whose files do not say it (no config, or a config without the key):
+        // guess the usual names. A config's explicit null means there is none to guess.
+        if (m->bos < 0 && !bosSettled) m->bos = firstKnown(*m, {"<|begin_of_text|>", "<s>", "<|startoftext|>"});
+        if (m->eos < 0 && !eosSettled) m->eos = firstKnown(*m, {"<|end_of_text|>", "</s>", "<|endoftext|>", "<|im_end|>"});
         m->eot = firstKnown(*m, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>"});
         m->finalize();
     } catch (const json::exception &e) {

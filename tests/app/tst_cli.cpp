@@ -1,40 +1,17 @@
 // lathe-cli as a user runs it: every subcommand's --help, exit code 2 with a message for
 // bad arguments, exit code 1 with "error: ..." for engine errors (never a crash), an
-// init -> info -> generate round trip, and generate on the real stories260K model
-// against llama2.c's greedy continuation (an independent reference).
-#include "Fixtures.h"
+// init -> info -> generate round trip, generate on the real stories260K model against
+// llama2.c's greedy continuation (an independent reference), and the quick demo.
+#include "CliRunner.h"
 
-#include <QProcess>
 #include <QtTest>
 #include <cmath>
 
 namespace {
 
-struct Result
-{
-    int code = -1;
-    bool crashed = false;
-    QString out, err;
-};
-
-Result runCli(const QStringList &args, int timeoutMs = 120000)
-{
-    QProcess p;
-    p.setProgram(QStringLiteral(LATHE_BINARY_DIR "/lathe-cli"));
-    p.setArguments(args);
-    p.start();
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.crashed = true;
-    }
-    r.crashed = r.crashed || p.exitStatus() != QProcess::NormalExit;
-    r.code = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Result = lathe::test::CliResult;
+using lathe::test::fixtureArg;
+using lathe::test::runCli;
 
 std::vector<int> idsIn(const QString &line)
 {
@@ -42,11 +19,6 @@ std::vector<int> idsIn(const QString &line)
     for (const QString &s : line.split(QLatin1Char(' '), Qt::SkipEmptyParts))
         ids.push_back(s.toInt());
     return ids;
-}
-
-QString fixture(const char *relative)
-{
-    return QString::fromStdString(lathe::test::fixture(relative));
 }
 
 } // namespace
@@ -85,7 +57,7 @@ private slots:
         QTest::newRow("perplexity") << "perplexity" << QStringList{"--file", "--ids", "--ctx", "second half",
                                                                    "non-overlapping windows"};
         QTest::newRow("bench") << "bench" << QStringList{"--prompt", "--gen", "--threads", "--repeat"};
-        QTest::newRow("demo") << "demo" << QStringList{"--dir", "--fresh"};
+        QTest::newRow("demo") << "demo" << QStringList{"--dir", "--fresh", "--steps", "--quick", "--threads"};
     }
     void help()
     {
@@ -207,8 +179,8 @@ private slots:
         QVERIFY(r.out.contains("written as Q5_0"));
         // --tokenizer-from: the random model speaks stories260K's vocabulary.
         const QString tok = m_dir.filePath("tok.gguf");
-        r = runCli({"init", "--arch", "llama", "--tokenizer-from", fixture("models/stories260K/stories260Ktok512.gguf"),
-                    "--out-gguf", tok});
+        r = runCli({"init", "--arch", "llama", "--tokenizer-from",
+                    fixtureArg("models/stories260K/stories260Ktok512.gguf"), "--out-gguf", tok});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         r = runCli({"generate", tok, "--prompt", "Once upon a time", "--max-tokens", "5", "--seed", "3"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
@@ -220,8 +192,8 @@ private slots:
         const nlohmann::json ref =
             lathe::test::readJson(lathe::test::fixture("models/stories260K/reference_greedy.json"));
         const std::vector<int> all = ref["greedy_ids_from_bos"].get<std::vector<int>>();
-        const Result r = runCli({"generate", fixture("models/stories260K/stories260Ktok512.gguf"), "--prompt-ids", "1",
-                                 "--temp", "0", "--max-tokens", "20", "--print-ids"});
+        const Result r = runCli({"generate", fixtureArg("models/stories260K/stories260Ktok512.gguf"), "--prompt-ids",
+                                 "1", "--temp", "0", "--max-tokens", "20", "--print-ids"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QCOMPARE(idsIn(r.out.trimmed()), std::vector<int>(all.begin() + 1, all.begin() + 21));
     }
@@ -234,7 +206,7 @@ private slots:
         const nlohmann::json ref =
             lathe::test::readJson(lathe::test::fixture("models/stories260K/reference_greedy.json"));
         const QString decoded = QString::fromStdString(ref["decoded"].get<std::string>());
-        const Result r = runCli({"generate", fixture("models/stories260K/stories260Ktok512.gguf"), "--prompt",
+        const Result r = runCli({"generate", fixtureArg("models/stories260K/stories260Ktok512.gguf"), "--prompt",
                                  "Once upon a time", "--temp", "0", "--max-tokens", "30"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QString text = r.out.chopped(1); // the final newline
@@ -242,7 +214,7 @@ private slots:
         QVERIFY2(decoded.startsWith(text), qPrintable(text));
         // --stop drops the token in which the stop string begins (here "▁Lily", so the
         // space before the name goes too) and everything after it.
-        const Result s = runCli({"generate", fixture("models/stories260K/stories260Ktok512.gguf"), "--prompt",
+        const Result s = runCli({"generate", fixtureArg("models/stories260K/stories260Ktok512.gguf"), "--prompt",
                                  "Once upon a time", "--temp", "0", "--max-tokens", "30", "--stop", "Lily"});
         QVERIFY2(s.code == 0, qPrintable(s.err));
         QCOMPARE(s.out.chopped(1), decoded.left(decoded.indexOf("Lily")).trimmed());
@@ -262,8 +234,8 @@ private slots:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(ids.toUtf8());
         f.close();
-        const Result r = runCli({"perplexity", fixture("models/stories260K/stories260Ktok512.gguf"), "--ids", idsFile,
-                                 "--ctx", "64"});
+        const Result r = runCli({"perplexity", fixtureArg("models/stories260K/stories260Ktok512.gguf"), "--ids",
+                                 idsFile, "--ctx", "64"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const qsizetype at = r.out.indexOf("ppl = ");
         QVERIFY(at >= 0);
@@ -272,17 +244,47 @@ private slots:
         QVERIFY(r.out.contains("4 windows")); // 256 ids / 64
     }
 
-    void benchAndDemo()
+    void bench()
     {
         const Result b = runCli({"bench", m_gguf, "--prompt", "16", "--gen", "4", "--repeat", "1"});
         QVERIFY2(b.code == 0, qPrintable(b.err));
         for (const char *s : {"prefill:", "decode:", "tokens/s", "matmul ISA", "threads", "GB/s", "weights read:"})
             QVERIFY2(b.out.contains(s), s);
-        const Result d = runCli({"demo", "--dir", m_dir.filePath("demo"), "--threads", "2"});
-        QVERIFY2(d.code == 0, qPrintable(d.err));
-        for (const char *s : {"[1/4]", "[2/4]", "[3/4]", "[4/4]", "Done."})
-            QVERIFY2(d.out.contains(s), s);
-        QVERIFY(QFile::exists(m_dir.filePath("demo/demo-llama-3m-q8_0.gguf")));
+    }
+
+    // The demo end to end in its quick form: a random byte-level model, fully fine-tuned
+    // through the job queue on the built-in corpus. A model with small random weights
+    // predicts close to uniformly, so its validation loss starts near ln(260) = 5.56 (the
+    // reference, computed by hand); training must bring it well below that.
+    void demo()
+    {
+        const QString dir = m_dir.filePath("demo");
+        const Result d = runCli({"demo", "--quick", "--dir", dir, "--threads", "2"});
+        QVERIFY2(d.code == 0 && !d.crashed, qPrintable(d.err + d.out));
+        for (const char *s : {"[1/5]", "[2/5] before training", "[3/5]", "[4/5] after training", "[5/5]", "tok/s",
+                              "peak memory", "AdamW moments", "cost", "demo wall time"})
+            QVERIFY2(d.out.contains(QLatin1String(s)), s);
+        QVERIFY(QFile::exists(dir + "/demo-llama-byte.gguf"));
+        QVERIFY(QFile::exists(dir + "/demo-train.json"));
+        const QRegularExpression lossRe(QStringLiteral("validation loss +([0-9.]+) -> ([0-9.]+)"));
+        const QRegularExpressionMatch m = lossRe.match(d.out);
+        QVERIFY2(m.hasMatch(), qPrintable(d.out));
+        const double before = m.captured(1).toDouble(), after = m.captured(2).toDouble();
+        QVERIFY2(std::abs(before - std::log(260.0)) < 0.3, qPrintable(m.captured(0)));
+        QVERIFY2(after < before - 1.0, qPrintable(m.captured(0)));
+
+        // The run is in the demo's own store, completed and charged.
+        const Result runs = runCli({"runs", "list", "--db", dir + "/lathe.db"});
+        QVERIFY2(runs.code == 0, qPrintable(runs.err));
+        QVERIFY2(runs.out.contains("demo-train") && runs.out.contains("completed") && runs.out.contains("$"),
+                 qPrintable(runs.out));
+
+        // A second run reuses the trained model and shows the same figures again.
+        const Result again = runCli({"demo", "--quick", "--dir", dir, "--threads", "2"});
+        QVERIFY2(again.code == 0, qPrintable(again.err + again.out));
+        QVERIFY2(again.out.contains("already trained"), qPrintable(again.out));
+        QVERIFY(again.out.contains("[4/5] after training"));
+        QCOMPARE(lossRe.match(again.out).captured(0), m.captured(0));
     }
 };
 

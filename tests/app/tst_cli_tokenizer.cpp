@@ -4,45 +4,15 @@
 // and broken templates / conversations reported with exit code 1 and a message naming
 // the file and the problem (never a crash).
 #include "../tokenizer/VocabVectors.h"
-#include "Fixtures.h"
+#include "CliRunner.h"
 
-#include <QProcess>
 #include <QtTest>
 
 namespace {
 
-using lathe::test::fixture;
-
-struct Result
-{
-    int code = -1;
-    bool crashed = false;
-    QByteArray out;
-    QString err;
-};
-
-Result runCli(const QStringList &args, const QByteArray &input = {})
-{
-    QProcess p;
-    p.setProgram(QStringLiteral(LATHE_BINARY_DIR "/lathe-cli"));
-    p.setArguments(args);
-    p.start();
-    Result r;
-    if (p.waitForStarted()) {
-        p.write(input);
-        p.closeWriteChannel();
-    }
-    if (!p.waitForFinished(120000)) {
-        p.kill();
-        p.waitForFinished();
-        r.crashed = true;
-    }
-    r.crashed = r.crashed || p.exitStatus() != QProcess::NormalExit;
-    r.code = p.exitCode();
-    r.out = p.readAllStandardOutput();
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Result = lathe::test::CliResult;
+using lathe::test::fixtureArg;
+using lathe::test::runCli;
 
 std::vector<int32_t> idsIn(const QByteArray &text)
 {
@@ -52,8 +22,6 @@ std::vector<int32_t> idsIn(const QByteArray &text)
             ids.push_back(s.toInt());
     return ids;
 }
-
-QString fx(const char *relative) { return QString::fromStdString(fixture(relative)); }
 
 const char *kConversation = R"([
   {"role": "system", "content": "You are helpful."},
@@ -83,8 +51,8 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        m_llamaSpm = fx("tokenizers/llama2-spm/ggml-vocab-llama-spm.gguf");
-        m_qwen = fx("tokenizers/qwen/tokenizer.json");
+        m_llamaSpm = fixtureArg("tokenizers/llama2-spm/ggml-vocab-llama-spm.gguf");
+        m_qwen = fixtureArg("tokenizers/qwen/tokenizer.json");
         m_conv = writeFile("conv.json", kConversation);
     }
 
@@ -108,7 +76,7 @@ private slots:
         QFETCH(QStringList, mentions);
         const Result r = runCli(command + QStringList{"--help"});
         QCOMPARE(r.code, 0);
-        const QString out = QString::fromUtf8(r.out);
+        const QString &out = r.out;
         QVERIFY2(out.startsWith("Usage: lathe-cli " + command.join(' ')), qPrintable(out));
         for (const QString &m : mentions)
             QVERIFY2(out.contains(m), qPrintable(command.join(' ') + " --help lacks " + m));
@@ -123,12 +91,12 @@ private slots:
         QTest::addColumn<QString>("out");
         QTest::addColumn<int>("step");
         QTest::newRow("llama-spm gguf") << m_llamaSpm << m_llamaSpm + ".inp" << m_llamaSpm + ".out" << 1;
-        const QString gpt2 = fx("tokenizers/gpt2/ggml-vocab-gpt-2.gguf");
+        const QString gpt2 = fixtureArg("tokenizers/gpt2/ggml-vocab-gpt-2.gguf");
         QTest::newRow("gpt-2 gguf") << gpt2 << gpt2 + ".inp" << gpt2 + ".out" << 1;
         // tokenizer.json takes a moment to load: every fifth case is enough here (the
         // engine's own tests run them all).
-        QTest::newRow("qwen tokenizer.json") << m_qwen << fx("tokenizers/qwen/ggml-vocab-qwen2.gguf.inp")
-                                             << fx("tokenizers/qwen/ggml-vocab-qwen2.gguf.out") << 5;
+        QTest::newRow("qwen tokenizer.json") << m_qwen << fixtureArg("tokenizers/qwen/ggml-vocab-qwen2.gguf.inp")
+                                             << fixtureArg("tokenizers/qwen/ggml-vocab-qwen2.gguf.out") << 5;
     }
     void vectors()
     {
@@ -142,11 +110,11 @@ private slots:
             const QString text = writeFile("case.txt", QByteArray::fromStdString(cases[i].text));
             const Result r = runCli({"tokenize", "--tokenizer", tokenizer, "--file", text, "--no-bos"});
             QVERIFY2(r.code == 0 && !r.crashed, qPrintable(r.err));
-            QVERIFY2(idsIn(r.out) == cases[i].ids,
+            QVERIFY2(idsIn(r.outBytes) == cases[i].ids,
                      qPrintable(QStringLiteral("case %1 '%2': got %3, expected %4")
                                     .arg(i)
                                     .arg(QString::fromStdString(cases[i].text))
-                                    .arg(QString::fromUtf8(r.out.trimmed()))
+                                    .arg(QString::fromUtf8(r.outBytes.trimmed()))
                                     .arg(lathe::test::idsToString(cases[i].ids))));
         }
     }
@@ -156,25 +124,25 @@ private slots:
         // llama.cpp's vectors: "Hello world" -> 15043 3186; the GGUF adds BOS (1) itself.
         Result r = runCli({"tokenize", "--model", m_llamaSpm, "--text", "Hello world"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(idsIn(r.out), (std::vector<int32_t>{1, 15043, 3186}));
+        QCOMPARE(idsIn(r.outBytes), (std::vector<int32_t>{1, 15043, 3186}));
         r = runCli({"tokenize", "--model", m_llamaSpm, "--text", "Hello world", "--no-bos"});
-        QCOMPARE(idsIn(r.out), (std::vector<int32_t>{15043, 3186}));
+        QCOMPARE(idsIn(r.outBytes), (std::vector<int32_t>{15043, 3186}));
         // Standard input, byte for byte.
-        r = runCli({"tokenize", "--model", m_llamaSpm, "--no-bos"}, "Hello world");
+        r = runCli({"tokenize", "--model", m_llamaSpm, "--no-bos"}, lathe::test::withInput("Hello world"));
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(idsIn(r.out), (std::vector<int32_t>{15043, 3186}));
+        QCOMPARE(idsIn(r.outBytes), (std::vector<int32_t>{15043, 3186}));
 
         // <|im_start|> is Qwen's added special token 151644 (tokenizer.json added_tokens);
         // " world" is 1879 in the qwen2 vectors (" Hello world" -> 21927 1879).
         r = runCli({"tokenize", "--tokenizer", m_qwen, "--text", "<|im_start|> world"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(idsIn(r.out), (std::vector<int32_t>{151644, 1879}));
+        QCOMPARE(idsIn(r.outBytes), (std::vector<int32_t>{151644, 1879}));
         // --no-special: the same text as plain characters; the pieces spell it out again.
         r = runCli({"tokenize", "--tokenizer", m_qwen, "--text", "<|im_start|> world", "--no-special", "--pieces"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QString joined;
         int lines = 0;
-        for (const QByteArray &line : r.out.split('\n')) {
+        for (const QByteArray &line : r.outBytes.split('\n')) {
             if (line.isEmpty())
                 continue;
             const QList<QByteArray> cols = line.split('\t');
@@ -192,18 +160,18 @@ private slots:
         // --pieces escapes control bytes: "\n" is the qwen2 vectors' 198.
         Result r = runCli({"tokenize", "--model", m_llamaSpm, "--text", "Hello world", "--pieces"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(r.out, QByteArray("1\t<s>\n15043\t Hello\n3186\t world\n"));
+        QCOMPARE(r.outBytes, QByteArray("1\t<s>\n15043\t Hello\n3186\t world\n"));
         r = runCli({"tokenize", "--tokenizer", m_qwen, "--text", "\n", "--pieces"});
-        QCOMPARE(r.out, QByteArray("198\t\\n\n"));
+        QCOMPARE(r.outBytes, QByteArray("198\t\\n\n"));
         // --count: 2 tokens for 11 bytes / 11 characters.
         r = runCli({"tokenize", "--model", m_llamaSpm, "--text", "Hello world", "--no-bos", "--count"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY2(r.out.startsWith("2 tokens (11 bytes, 11 characters; 5.500 bytes/token, 5.500 characters/token)"),
-                 r.out.constData());
+        QVERIFY2(r.outBytes.startsWith("2 tokens (11 bytes, 11 characters; 5.500 bytes/token, 5.500 characters/token)"),
+                 r.outBytes.constData());
         // --json: "½" is 2 bytes, 1 character.
         r = runCli({"tokenize", "--model", m_llamaSpm, "--text", "Hello world \xC2\xBD", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        const nlohmann::json j = nlohmann::json::parse(r.out.toStdString());
+        const nlohmann::json j = nlohmann::json::parse(r.outBytes.toStdString());
         const auto ids = j["ids"].get<std::vector<int32_t>>();
         QVERIFY(ids.size() >= 4);
         QCOMPARE(std::vector<int32_t>(ids.begin(), ids.begin() + 3), (std::vector<int32_t>{1, 15043, 3186}));
@@ -226,7 +194,7 @@ private slots:
         // ChatML as Qwen and OpenAI document it.
         Result r = runCli({"template", m_conv, "--builtin", "chatml", "--add-generation-prompt"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(r.out, QByteArray("<|im_start|>system\nYou are helpful.<|im_end|>\n"
+        QCOMPARE(r.outBytes, QByteArray("<|im_start|>system\nYou are helpful.<|im_end|>\n"
                                    "<|im_start|>user\nHi!<|im_end|>\n"
                                    "<|im_start|>assistant\nHello.<|im_end|>\n"
                                    "<|im_start|>user\n2+2?<|im_end|>\n"
@@ -237,21 +205,21 @@ private slots:
                                                               kConversation + "}");
         r = runCli({"template", obj, "--builtin", "llama2", "--model", m_llamaSpm});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(r.out, QByteArray("<s>[INST] <<SYS>>\nYou are helpful.\n<</SYS>>\n\nHi! [/INST] Hello. </s>"
+        QCOMPARE(r.outBytes, QByteArray("<s>[INST] <<SYS>>\nYou are helpful.\n<</SYS>>\n\nHi! [/INST] Hello. </s>"
                                    "<s>[INST] 2+2? [/INST]"));
         r = runCli({"template", "--list-builtin"});
         QCOMPARE(r.code, 0);
         for (const char *name : {"chatml", "llama2", "llama3", "mistral", "zephyr", "alpaca"})
-            QVERIFY2(r.out.split('\n').contains(name), name);
+            QVERIFY2(r.outBytes.split('\n').contains(name), name);
     }
 
     void templateFromTokenizerConfig()
     {
         // Llama 3's own template from its tokenizer_config.json, with bos_token from there.
-        Result r = runCli({"template", m_conv, "--tokenizer-config", fx("tokenizers/llama3/tokenizer_config.json"),
-                           "--add-generation-prompt"});
+        Result r = runCli({"template", m_conv, "--tokenizer-config",
+                           fixtureArg("tokenizers/llama3/tokenizer_config.json"), "--add-generation-prompt"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(r.out, QByteArray("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+        QCOMPARE(r.outBytes, QByteArray("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
                                    "You are helpful.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
                                    "Hi!<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
                                    "Hello.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
@@ -261,9 +229,9 @@ private slots:
         r = runCli({"template", m_conv, "--builtin", "chatml", "--tokenizer", m_qwen, "--add-generation-prompt",
                     "--ids"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        const QList<QByteArray> lines = r.outBytes.trimmed().split('\n');
         QVERIFY(lines.size() >= 3);
-        QVERIFY2(lines[lines.size() - 2].startsWith("--- "), r.out.constData());
+        QVERIFY2(lines[lines.size() - 2].startsWith("--- "), r.outBytes.constData());
         const std::vector<int32_t> ids = idsIn(lines.back());
         QCOMPARE(lines[lines.size() - 2], "--- " + QByteArray::number(qsizetype(ids.size())) + " tokens");
         QCOMPARE(ids.front(), 151644);
@@ -311,7 +279,7 @@ private slots:
         QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
         for (const QString &m : mentions)
             QVERIFY2(r.err.contains(m), qPrintable(r.err + " lacks " + m));
-        QVERIFY(r.out.isEmpty()); // never partial text
+        QVERIFY(r.outBytes.isEmpty()); // never partial text
     }
 
     void otherErrors()
@@ -324,7 +292,7 @@ private slots:
         r = runCli({"template", m_conv, "--builtin", "nope"});
         QCOMPARE(r.code, 2);
         QVERIFY(r.err.contains("chatml")); // lists the known names
-        r = runCli({"template", m_conv, "--model", fx("tokenizers/gpt2/ggml-vocab-gpt-2.gguf")});
+        r = runCli({"template", m_conv, "--model", fixtureArg("tokenizers/gpt2/ggml-vocab-gpt-2.gguf")});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("tokenizer.chat_template"), qPrintable(r.err));
         r = runCli({"template", m_dir.filePath("missing.json"), "--builtin", "chatml"});
@@ -348,9 +316,9 @@ private slots:
             text += "Once upon a time, in a land far away, there lived " + QByteArray::number(i) + " small dragons.\n";
         const QString file = writeFile("bench.txt", text);
         const Result r = runCli({"bench", "tokenizer", "--tokenizer", m_llamaSpm, "--tokenizer",
-                                 fx("tokenizers/gpt2/ggml-vocab-gpt-2.gguf"), "--file", file, "--repeat", "2"});
+                                 fixtureArg("tokenizers/gpt2/ggml-vocab-gpt-2.gguf"), "--file", file, "--repeat", "2"});
         QVERIFY2(r.code == 0 && !r.crashed, qPrintable(r.err));
-        const QString out = QString::fromUtf8(r.out);
+        const QString &out = r.out;
         QCOMPARE(out.count("encode: best "), 2);
         for (const char *s : {"MB/s", "tokens/s", "tokens/byte", "1 thread", "median"})
             QVERIFY2(out.contains(s), s);

@@ -2,41 +2,16 @@
 // stories260K model and a real dataset trains, stops at its budget with a checkpoint,
 // resumes, and its adapter merges into a model that `info` reads; bad specs and bad
 // arguments exit with the field named (code 1) or a usage message (code 2).
-#include "Fixtures.h"
+#include "CliRunner.h"
 
-#include <QProcess>
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-
 namespace {
 
-struct Result
-{
-    int code = -1;
-    bool crashed = false;
-    QString out, err;
-};
-
-Result runCli(const QStringList &args, int timeoutMs = 120000)
-{
-    QProcess p;
-    p.setProgram(QStringLiteral(LATHE_BINARY_DIR "/lathe-cli"));
-    p.setArguments(args);
-    p.start();
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.crashed = true;
-    }
-    r.crashed = r.crashed || p.exitStatus() != QProcess::NormalExit;
-    r.code = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Result = lathe::test::CliResult;
+using lathe::test::runCli;
+using lathe::test::writeSpec;
 
 std::string model()
 {
@@ -57,13 +32,6 @@ nlohmann::json spec(const QString &runDir, int maxSteps)
             {"threads", 2}};
 }
 
-QString writeSpec(const QTemporaryDir &dir, const char *name, const nlohmann::json &j)
-{
-    const QString path = dir.filePath(QString::fromUtf8(name));
-    std::ofstream(path.toStdString()) << j.dump(2);
-    return path;
-}
-
 } // namespace
 
 class TestCliTrain : public QObject
@@ -72,6 +40,12 @@ class TestCliTrain : public QObject
     QTemporaryDir m_dir;
 
 private slots:
+    void initTestCase()
+    {
+        // `train` records its runs in the store: keep them in this test's folder.
+        qputenv("LATHE_HOME", m_dir.path().toUtf8());
+    }
+
     void help()
     {
         Result r = runCli({"train", "--help"});

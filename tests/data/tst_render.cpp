@@ -389,6 +389,24 @@ private slots:
         }
     }
 
+    void bosTokenOnlyWhenTheModelHasOne()
+    {
+        // Qwen's config says "bos_token": null: a template printing bos_token prints
+        // nothing. Without the config the tokenizer guesses the plain vocabulary piece
+        // "<s>" by name, which the renderer must not print either.
+        const std::string tmpl = "{{ bos_token }}{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+                                 "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+        const Tokenizer bare = Tokenizer::fromTokenizerJson(readText(fixture("tokenizers/qwen/tokenizer.json")));
+        QVERIFY(bare.bosId() >= 0 && !bare.isSpecial(bare.bosId())); // the premise: a guessed plain piece
+        QCOMPARE(m_qwen.bosId(), -1);
+        Conversation c;
+        c.turns = {Turn{"user", "a", nullptr, {}}, Turn{"assistant", "b", nullptr, {}}};
+        for (const Tokenizer *t : {static_cast<const Tokenizer *>(&m_qwen), &bare}) {
+            const RenderedRecord r = ChatRenderer(*t, tmpl, "assistant").renderChat(c);
+            QCOMPARE(r.text, std::string("<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nb<|im_end|>\n"));
+        }
+    }
+
     void templateThatIsNotPrefixStable()
     {
         // A template that prints the turns in reverse: the prefix rendering is not a prefix.

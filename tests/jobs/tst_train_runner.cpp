@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <filesystem>
 
 using namespace lathe;
 using namespace lathe::jobs;
@@ -86,8 +87,14 @@ private slots:
             const int64_t run = *store::JobRepository(*db).find(refJob)->runId;
             store::RunRepository runs(*db);
             const auto ckpts = runs.checkpoints(run);
-            QCOMPARE(ckpts.size(), size_t(4)); // steps 4, 8, 12, 16
+            // Saved at steps 4, 8, 12, 16; checkpoint.keep (default 3) deleted step 4's
+            // folder and its record went with it: the records are the folders on disk.
+            QCOMPARE(ckpts.size(), size_t(3));
+            QCOMPARE(ckpts.front().step, int64_t(8));
             QCOMPARE(ckpts.back().step, int64_t(16));
+            for (const auto &c : ckpts)
+                QVERIFY2(std::filesystem::exists(c.path + "/trainer_state.json"), c.path.c_str());
+            QVERIFY(!std::filesystem::exists(std::filesystem::path(ckpts.front().path).parent_path() / "checkpoint-4"));
             const auto r = runs.find(run);
             QVERIFY(r->tokensTrained > 0);
             QVERIFY(r->flops > 0);

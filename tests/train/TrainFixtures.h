@@ -1,8 +1,10 @@
 // Shared helpers of the trainer tests: the real stories260K model with its tok512
-// vocabulary, datasets built from real text fixtures, and a small LoRA run spec.
+// vocabulary, datasets built from real text fixtures, a small LoRA run spec, and the
+// message of an expected lathe::Error.
 #pragma once
 
 #include "Fixtures.h"
+#include "core/Error.h"
 #include "data/DatasetSpec.h"
 #include "model/LoadedModel.h"
 #include "model/gguf/GgufVocab.h"
@@ -10,6 +12,7 @@
 #include "train/spec/RunSpec.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -20,6 +23,18 @@ namespace lathe::test {
 inline std::string storiesPath()
 {
     return fixture("models/stories260K/stories260Ktok512.gguf");
+}
+
+// The message of the lathe::Error that fn throws; empty when it throws none (any other
+// exception propagates, failing the test).
+inline std::string errorOf(const std::function<void()> &fn)
+{
+    try {
+        fn();
+    } catch (const Error &e) {
+        return e.what();
+    }
+    return {};
 }
 
 inline std::shared_ptr<const LoadedModel> storiesModel()

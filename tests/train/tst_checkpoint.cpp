@@ -2,7 +2,7 @@
 // the atomic temp-folder-then-rename save; refusal of truncated, edited and foreign
 // checkpoints with a message that says what is wrong. Uses the real stories260K GGUF as
 // the base and LoRA parameters with random values (the trainer is tested elsewhere).
-#include "Fixtures.h"
+#include "TrainFixtures.h"
 #include "core/Error.h"
 #include "infer/Rng.h"
 #include "model/LoadedModel.h"
@@ -15,6 +15,7 @@
 
 using namespace lathe;
 namespace fs = std::filesystem;
+using test::errorOf;
 
 namespace {
 
@@ -37,16 +38,6 @@ std::vector<TrainParam<float>> loraParams(const ModelConfig &c, const LoraSpec &
                 out.push_back(std::move(p));
             }
     return out;
-}
-
-std::string errorOf(const std::function<void()> &fn)
-{
-    try {
-        fn();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return {};
 }
 
 } // namespace
@@ -89,7 +80,7 @@ private:
 private slots:
     void initTestCase()
     {
-        m_model = loadModel(test::fixture("models/stories260K/stories260Ktok512.gguf"));
+        m_model = loadModel(test::storiesPath());
         m_lora.rank = 2;
         m_lora.alpha = 4;
         m_lora.targets = {"q_proj", "v_proj", "down_proj"};

@@ -2,7 +2,7 @@
 // exact reload, and refusal of adapters that are damaged or do not fit the model.
 // The model is the real stories260K GGUF (interleaved RoPE rows, so q/k lora_B rows must
 // be reordered to the Hugging Face rotate-half order in the file).
-#include "Fixtures.h"
+#include "TrainFixtures.h"
 #include "core/Error.h"
 #include "infer/Rng.h"
 #include "model/LoadedModel.h"
@@ -17,13 +17,9 @@
 
 using namespace lathe;
 namespace fs = std::filesystem;
+using test::errorOf;
 
 namespace {
-
-std::string modelPath()
-{
-    return test::fixture("models/stories260K/stories260Ktok512.gguf");
-}
 
 // Random LoRA params for every layer and target, with the shapes PEFT uses, built from
 // the config directly (not from the code under test).
@@ -61,16 +57,6 @@ const TrainParam<float> &find(const std::vector<TrainParam<float>> &ps, const st
     throw std::runtime_error("no param " + name);
 }
 
-std::string errorOf(const std::function<void()> &fn)
-{
-    try {
-        fn();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return {};
-}
-
 } // namespace
 
 class TestPeft : public QObject
@@ -84,7 +70,7 @@ private:
 private slots:
     void initTestCase()
     {
-        m_model = loadModel(modelPath());
+        m_model = loadModel(test::storiesPath());
         QCOMPARE(m_model.config.ropeLayout, RopeLayout::Interleaved);
         m_lora.rank = 4;
         m_lora.alpha = 8;

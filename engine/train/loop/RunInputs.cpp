@@ -2,13 +2,11 @@
 #include "train/loop/RunInputs.h"
 
 #include "core/Error.h"
+#include "data/DatasetPipeline.h"
+#include "infer/ModelTokenizer.h"
 #include "model/gguf/GgufFile.h"
-#include "model/gguf/GgufVocab.h"
-#include "train/checkpoint/FileIo.h"
 #include "train/loop/TrainerImpl.h"
 #include "train/spec/RunSpec.h"
-
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 
@@ -18,49 +16,12 @@ namespace {
 namespace fs = std::filesystem;
 }
 
-std::optional<Tokenizer> modelTokenizer(const LoadedModel &model, const std::string &overridePath)
-{
-    if (!overridePath.empty())
-        return Tokenizer::fromFile(overridePath);
-    std::error_code ec;
-    switch (model.format) {
-    case ModelFormat::HfFolder:
-        if (fs::exists(fs::path(model.path) / "tokenizer.json", ec))
-            return Tokenizer::fromFile((fs::path(model.path) / "tokenizer.json").string());
-        break;
-    case ModelFormat::Llama2c:
-        if (fs::exists(fs::path(model.path).parent_path() / "tokenizer.bin", ec))
-            return Tokenizer::fromFile((fs::path(model.path).parent_path() / "tokenizer.bin").string());
-        break;
-    case ModelFormat::Gguf:
-        if (model.gguf && model.gguf->has("tokenizer.ggml.tokens") &&
-            model.gguf->getString("tokenizer.ggml.model").value_or("") != "none")
-            return Tokenizer::fromGgufVocab(ggufVocab(*model.gguf));
-        break;
-    }
-    return std::nullopt;
-}
-
 std::string modelChatTemplate(const LoadedModel &model)
 {
     if (model.format == ModelFormat::Gguf && model.gguf)
         return model.gguf->getString("tokenizer.chat_template").value_or("");
-    if (model.format != ModelFormat::HfFolder)
-        return {};
-    const fs::path cfg = fs::path(model.path) / "tokenizer_config.json";
-    std::error_code ec;
-    if (!fs::exists(cfg, ec))
-        return {};
-    const nlohmann::json j = nlohmann::json::parse(readFileText(cfg.string(), size_t(64) << 20), nullptr, false);
-    if (!j.is_object() || !j.contains("chat_template"))
-        return {};
-    const nlohmann::json &t = j["chat_template"];
-    if (t.is_string())
-        return t.get<std::string>();
-    if (t.is_array()) // [{"name": "default", "template": ...}, ...]
-        for (const nlohmann::json &e : t)
-            if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
-                return e["template"].get<std::string>();
+    if (model.format == ModelFormat::HfFolder)
+        return chatTemplateFromConfig((fs::path(model.path) / "tokenizer_config.json").string());
     return {};
 }
 
@@ -73,7 +34,11 @@ RunInputs loadRunInputs(const RunSpec &spec, const std::string &where)
     in.model = std::make_shared<const LoadedModel>(
         withContext(where + ": model", [&] { return loadModel(spec.model, lo); }));
     spec.validateAgainstModel(in.model->config, where);
-    std::optional<Tokenizer> tok = withContext(where + ": tokenizer", [&] { return modelTokenizer(*in.model, spec.tokenizer); });
+    std::optional<Tokenizer> tok = withContext(where + ": tokenizer", [&]() -> std::optional<Tokenizer> {
+        if (!spec.tokenizer.empty())
+            return Tokenizer::fromFile(spec.tokenizer);
+        return modelTokenizer(*in.model);
+    });
     if (!tok)
         fail(where + ": tokenizer: the model " + spec.model + " carries no tokenizer this build can read; name one");
     if (tok->vocabSize() > in.model->config.vocabSize)

@@ -22,16 +22,13 @@ struct RunInputs
     int32_t padId = 0; // the id placed in padding (never a target)
 };
 
-// The tokenizer that belongs to a model: overridePath when given, else the GGUF
-// vocabulary, the HF folder's tokenizer.json, or tokenizer.bin beside a llama2.c file.
-// nullopt when there is none.
-std::optional<Tokenizer> modelTokenizer(const LoadedModel &model, const std::string &overridePath);
-
 // The model's own chat template (GGUF tokenizer.chat_template, or the HF folder's
-// tokenizer_config.json chat_template); empty when it has none.
+// chat_template.jinja / tokenizer_config.json chat_template, read by
+// chatTemplateFromConfig); empty when it has none.
 std::string modelChatTemplate(const LoadedModel &model);
 
-// Loads the model, checks the spec against it, finds the tokenizer and prepares the data.
+// Loads the model, checks the spec against it, finds the tokenizer (spec.tokenizer when
+// given, else modelTokenizer() from engine/infer/ModelTokenizer.h) and prepares the data.
 // Throws Error naming the spec field or file.
 RunInputs loadRunInputs(const RunSpec &spec, const std::string &where);
 

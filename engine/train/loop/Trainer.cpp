@@ -213,7 +213,7 @@ std::optional<TrainStop> Trainer::Impl::stopReason(Clock::time_point started) co
     return std::nullopt;
 }
 
-TrainResult Trainer::Impl::run(const TrainCallback &callback)
+TrainResult Trainer::Impl::run(const TrainCallback &callback, const CheckpointCallbacks &checkpoints)
 {
     const auto started = Clock::now();
     const double elapsedAtStart = elapsedBefore;
@@ -259,12 +259,18 @@ TrainResult Trainer::Impl::run(const TrainCallback &callback)
         }
         r.lastLoss = m.loss;
         cancelled = callback && !callback(m);
+        if (!m.checkpoint.empty())
+            pruneCheckpoints(checkpoints);
     }
     if (cancelled)
         r.reason = TrainStop::Cancelled;
     elapsedBefore = elapsed();
-    if (!spec.checkpoint.dir.empty() && spec.checkpoint.atStop && lastSavedStep != step)
+    if (!spec.checkpoint.dir.empty() && spec.checkpoint.atStop && lastSavedStep != step) {
         r.lastCheckpoint = saveCheckpoint(spec.checkpoint.dir);
+        if (checkpoints.savedAtStop)
+            checkpoints.savedAtStop(step, r.lastCheckpoint);
+        pruneCheckpoints(checkpoints);
+    }
     r.steps = step;
     r.seconds = secondsSince(started);
     r.peakMemory = peak;
@@ -287,7 +293,10 @@ Trainer::Trainer(const RunSpec &spec, std::shared_ptr<const LoadedModel> model, 
 
 Trainer::~Trainer() = default;
 
-TrainResult Trainer::run(const TrainCallback &callback) { return m_impl->run(callback); }
+TrainResult Trainer::run(const TrainCallback &callback, const CheckpointCallbacks &checkpoints)
+{
+    return m_impl->run(callback, checkpoints);
+}
 EvalResult Trainer::evaluate() { return m_impl->evaluate(); }
 bool Trainer::hasValidation() const { return m_impl->validation != nullptr; }
 void Trainer::resume(const std::string &dir) { m_impl->resume(dir); }

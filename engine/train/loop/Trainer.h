@@ -4,7 +4,8 @@
 // the whole step (so the step's gradient is that of the mean loss over its targets),
 // checks for fp16 overflow (skip + back off), unscales, clips to the global norm, and
 // applies AdamW at the schedule's rate. It evaluates on the validation split, saves
-// checkpoints, and reports TrainMetrics through the callback, which can cancel.
+// checkpoints (keeping checkpoint.keep of them), and reports TrainMetrics through the
+// callback, which can cancel.
 //
 // Determinism: every random stream derives from (seed, step, micro-batch) or (seed,
 // epoch), and the state saved in checkpoints is complete, so a run resumed from step k
@@ -15,8 +16,10 @@
 #include "train/loop/TrainMetrics.h"
 #include "train/spec/RunSpec.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lathe {
 
@@ -32,6 +35,20 @@ struct TrainResult
     std::string lastCheckpoint;
     double seconds = 0.0;            // wall time of this call
     TrainMemoryReport peakMemory;
+};
+
+// What run() tells about checkpoint folders besides the per-step callback (each optional).
+// Deleting old checkpoints under checkpoint.keep happens only once the newer one is in
+// place and reported, so a store that records checkpoints (engine/jobs) never points at a
+// deleted folder as its latest.
+struct CheckpointCallbacks
+{
+    // The checkpoint saved as the run stops (checkpoint.at_stop), after the last step
+    // callback returned; periodic saves come with their step's TrainMetrics::checkpoint.
+    std::function<void(int64_t step, const std::string &path)> savedAtStop;
+    // Folders deleted under checkpoint.keep, called after the step callback (or
+    // savedAtStop) that reported the newer checkpoint has returned.
+    std::function<void(const std::vector<std::string> &paths)> removed;
 };
 
 struct EvalResult
@@ -61,7 +78,7 @@ public:
     void resume(const std::string &checkpointDir);
 
     // Trains until the schedule ends, a budget runs out, or callback returns false.
-    TrainResult run(const TrainCallback &callback = {});
+    TrainResult run(const TrainCallback &callback = {}, const CheckpointCallbacks &checkpoints = {});
 
     // Loss and perplexity on the validation split (eval.max_batches micro-batches; all
     // when 0). Throws Error when the run has no validation split.

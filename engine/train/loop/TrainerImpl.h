@@ -45,11 +45,14 @@ struct Trainer::Impl
     EvalResult evaluate();
     void record(const TrainMetrics &m);
     std::optional<TrainStop> stopReason(std::chrono::steady_clock::time_point started) const;
-    TrainResult run(const TrainCallback &callback);
+    TrainResult run(const TrainCallback &callback, const CheckpointCallbacks &checkpoints);
 
     // TrainerResume.cpp
     std::string saveCheckpoint(const std::string &dir);
     void resume(const std::string &dir);
+    // Deletes checkpoints beyond checkpoint.keep in the spec's checkpoint dir (newest kept,
+    // plus the best by the eval loss measured at a checkpoint's step) and reports them.
+    void pruneCheckpoints(const CheckpointCallbacks &checkpoints);
 };
 
 } // namespace lathe

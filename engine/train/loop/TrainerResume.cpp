@@ -1,7 +1,10 @@
 // Saving the trainer's state into a checkpoint and restoring it (see Trainer.h, Checkpoint.h).
 #include "core/Error.h"
 #include "train/loop/TrainerImpl.h"
+#include "train/checkpoint/Retention.h"
 #include "train/spec/JsonFields.h"
+
+#include <cmath>
 
 namespace lathe {
 
@@ -34,6 +37,30 @@ std::string Trainer::Impl::saveCheckpoint(const std::string &dir)
     const std::string path = ::lathe::saveCheckpoint(dir, w);
     lastSavedStep = step;
     return path;
+}
+
+void Trainer::Impl::pruneCheckpoints(const CheckpointCallbacks &checkpoints)
+{
+    if (spec.checkpoint.dir.empty() || spec.checkpoint.keep <= 0)
+        return;
+    // The best checkpoint is the one whose own step was evaluated with the lowest loss;
+    // checkpoints saved at steps without an evaluation do not compete.
+    std::optional<int64_t> best;
+    double bestLoss = 0.0;
+    for (const CheckpointFolder &f : listCheckpoints(spec.checkpoint.dir)) {
+        for (const nlohmann::json &h : history) {
+            if (h.value("step", int64_t(-1)) != f.step || !h.contains("eval_loss") || !h["eval_loss"].is_number())
+                continue;
+            const double loss = h["eval_loss"].get<double>();
+            if (std::isfinite(loss) && (!best || loss < bestLoss)) {
+                best = f.step;
+                bestLoss = loss;
+            }
+        }
+    }
+    const std::vector<std::string> removed = ::lathe::pruneCheckpoints(spec.checkpoint.dir, spec.checkpoint.keep, step, best);
+    if (!removed.empty() && checkpoints.removed)
+        checkpoints.removed(removed);
 }
 
 void Trainer::Impl::resume(const std::string &dir)

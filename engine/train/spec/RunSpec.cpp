@@ -226,6 +226,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &where, const std::st
         s.checkpoint.dir = resolve(cf.string("dir", ""), baseDir);
         s.checkpoint.every = cf.integer("every", 0, 0, int64_t(1) << 40);
         s.checkpoint.atStop = cf.boolean("at_stop", true);
+        s.checkpoint.keep = cf.integer("keep", 3, 0, int64_t(1) << 40);
         cf.finish();
         if (s.checkpoint.dir.empty() && s.checkpoint.every > 0)
             fail(cf.field("dir") + ": is required when checkpoint.every is set");
@@ -304,7 +305,8 @@ json RunSpec::toJson() const
                            {"growth_interval", lossScale.growthInterval}};
     j["activation_checkpointing"] = activationCheckpointing;
     j["eval"] = {{"every", eval.every}, {"max_batches", eval.maxBatches}};
-    j["checkpoint"] = {{"dir", checkpoint.dir}, {"every", checkpoint.every}, {"at_stop", checkpoint.atStop}};
+    j["checkpoint"] = {{"dir", checkpoint.dir}, {"every", checkpoint.every}, {"at_stop", checkpoint.atStop},
+                        {"keep", checkpoint.keep}};
     j["budget"] = {{"max_steps", budget.maxSteps},
                    {"max_tokens", budget.maxTokens},
                    {"max_seconds", budget.maxSeconds}};

@@ -17,7 +17,7 @@
 //   batch {micro_batch, seq_len, grad_accum, packing, shuffle, split_long},
 //   precision f32|bf16|f16, loss_scale "dynamic" | number | {initial, growth_interval},
 //   activation_checkpointing, eval {every, max_batches},
-//   checkpoint {dir, every, at_stop}, budget {max_steps, max_tokens, max_seconds},
+//   checkpoint {dir, every, at_stop, keep}, budget {max_steps, max_tokens, max_seconds},
 //   seed, threads.
 #pragma once
 
@@ -57,6 +57,9 @@ struct CheckpointSpec
     std::string dir;   // empty: no checkpoints
     int64_t every = 0; // optimiser steps; 0: only at stop
     bool atStop = true;
+    // Checkpoints kept in dir: the newest `keep`, plus the best by eval loss when the run
+    // evaluates; older ones are deleted once a newer one is in place. 0: keep all.
+    int64_t keep = 3;
 };
 
 struct BudgetSpec
