@@ -38,7 +38,7 @@ const Command kCommands[] = {
     {"runs", runRuns, "run history: list, show, export (metrics as CSV or JSON)"},
     {"jobs", runJobs, "the job queue: list, submit, cancel, pause, resume"},
     {"cost", runCost, "the cost ledger: report, card, compare, profiles, budget, power"},
-    {"demo", runDemo, "self-contained demo: init a small model, info, bench, generate"},
+    {"demo", runDemo, "self-contained demo: train a small model on a built-in corpus, text before and after, cost"},
 };
 
 void printUsage(FILE *out)

@@ -1,7 +1,8 @@
-// cpu::matmul against a double-precision reference built from dequantizeRow, for every
-// weight dtype, every SIMD level this machine can run (forced through setIsaCap, the
-// mechanism behind LATHE_ISA), and shapes that hit the edges: one token, tile
-// remainders, one output row, a single block, K not a multiple of the vector width.
+// cpu::matmul's f32-activation path (MatmulPrecision::Exact) against a double-precision
+// reference built from dequantizeRow, for every weight dtype, every SIMD level this
+// machine can run (forced through setIsaCap, the mechanism behind LATHE_ISA), and shapes
+// that hit the edges: one token, tile remainders, one output row, a single block, K not
+// a multiple of the vector width. The int8 path is tested in tst_matmul_int8.
 #include "backend/cpu/CpuFeatures.h"
 #include "backend/cpu/CpuMatmul.h"
 #include "core/Error.h"
@@ -81,7 +82,8 @@ double maxScaledError(const Problem &p, const std::vector<float> &y, bool withBi
 std::vector<float> run(ThreadPool &pool, const Problem &p, bool withBias)
 {
     std::vector<float> y(size_t(p.T * p.N), NAN);
-    cpu::matmul(pool, p.x.data(), p.T, p.K, p.w.data(), p.type, p.N, withBias ? p.bias.data() : nullptr, y.data());
+    cpu::matmul(pool, p.x.data(), p.T, p.K, p.w.data(), p.type, p.N, withBias ? p.bias.data() : nullptr, y.data(),
+                cpu::MatmulPrecision::Exact);
     return y;
 }
 
@@ -94,7 +96,7 @@ class TestMatmul : public QObject
 {
     Q_OBJECT
 private slots:
-    void cleanup() { cpu::setIsaCap(cpu::Isa::Avx512); }
+    void cleanup() { cpu::setIsaCap(cpu::Isa::Avx512Vnni); }
 
     void matchesReference_data()
     {
@@ -121,7 +123,7 @@ private slots:
         for (int64_t K : ks) {
             if (K % bs)
                 continue;
-            for (int64_t T : {1, 3, 8, 17})
+            for (int64_t T : {1, 2, 3, 8, 17})
                 for (int64_t N : {1, 13, 40}) {
                     const Problem p = makeProblem(t, T, K, N, seed++);
                     for (bool withBias : {false, true}) {
@@ -140,8 +142,12 @@ private slots:
         }
     }
 
-    // Each output is computed by one thread in a fixed order and each token row by the
-    // same operations whatever tile it falls in: thread count and T must not change bits.
+    // Each output is computed by one thread in a fixed order, so the thread count never
+    // changes bits. Within a batch (T >= 2) a token row takes the same operations
+    // whatever tile it falls in (one accumulator per output, fed in K order, in every
+    // tile shape), so rows of an 11-row batch equal the same rows in a 6- or 2-row batch.
+    // A single row (decode) uses the streaming kernel: equal to the batch within f32
+    // rounding (matchesReference bounds both), not bit for bit.
     void deterministicAcrossThreadsAndTiles_data()
     {
         QTest::addColumn<int>("isa");
@@ -153,18 +159,22 @@ private slots:
         QFETCH(int, isa);
         cpu::setIsaCap(cpu::Isa(isa));
         ThreadPool one(1), three(3);
-        for (DType t : {DType::F32, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::NF4}) {
-            const Problem p = makeProblem(t, 11, 768, 203, 99);
+        for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::NF4}) {
+            const Problem p = makeProblem(t, 11, t == DType::F32 ? 777 : 768, 203, 99);
             const auto a = run(one, p, true), b = run(three, p, true);
             QVERIFY(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-            for (int64_t tok : {0, 5, 10}) { // the same row alone (T = 1)
-                Problem single = p;
-                single.T = 1;
-                single.x.assign(p.x.begin() + tok * p.K, p.x.begin() + (tok + 1) * p.K);
-                const auto s = run(three, single, true);
-                QVERIFY2(std::memcmp(s.data(), a.data() + tok * p.N, size_t(p.N) * sizeof(float)) == 0,
-                         dtypeName(t));
+            auto slice = [&](int64_t t0, int64_t rows) {
+                Problem s = p;
+                s.T = rows;
+                s.x.assign(p.x.begin() + t0 * p.K, p.x.begin() + (t0 + rows) * p.K);
+                return s;
+            };
+            for (auto [t0, rows] : {std::pair<int64_t, int64_t>{5, 6}, {3, 2}}) {
+                const auto s = run(three, slice(t0, rows), true);
+                QVERIFY2(std::memcmp(s.data(), a.data() + t0 * p.N, s.size() * sizeof(float)) == 0, dtypeName(t));
             }
+            const auto s1 = run(one, slice(4, 1), true), s3 = run(three, slice(4, 1), true);
+            QVERIFY2(std::memcmp(s1.data(), s3.data(), s1.size() * sizeof(float)) == 0, dtypeName(t));
         }
     }
 
@@ -175,7 +185,8 @@ private slots:
         QVERIFY(!cpu::isaFromName("sse9"));
         cpu::setIsaCap(cpu::Isa::Scalar);
         QCOMPARE(cpu::activeIsa(), cpu::Isa::Scalar);
-        cpu::setIsaCap(cpu::Isa::Avx512); // clamped to what the CPU has
+        QCOMPARE(cpu::isaFromName("avx512vnni"), std::optional<cpu::Isa>(cpu::Isa::Avx512Vnni));
+        cpu::setIsaCap(cpu::Isa::Avx512Vnni); // clamped to what the CPU has
         QCOMPARE(cpu::activeIsa(), cpu::detectedIsa());
     }
 

@@ -287,20 +287,40 @@ private slots:
             dequantizeRow(t, w.data() + size_t(n) * rowBytes(t, K), deq.data() + int64_t(n) * K, K);
         }
         TensorView view{"w", t, {N, K}, w.data(), w.size()};
-        std::vector<float> y(size_t(T * N));
+        // The device's precision comes from LATHE_MATMUL (int8 unless set): Int8 quantizes
+        // the activations of quantized-weight matmuls to 8 bits (tst_matmul_int8 tests
+        // that path); Exact keeps them f32. Both are checked here through the device.
+        const cpu::MatmulPrecision initial = m_device.matmulPrecision();
+        QCOMPARE(initial, cpu::matmulPrecisionFromEnvironment());
+        std::vector<float> y(size_t(T * N)), y8(size_t(T * N));
+        m_device.setMatmulPrecision(cpu::MatmulPrecision::Exact);
         m_device.matmul(x.data(), T, view, bias ? b.data() : nullptr, y.data());
+        m_device.setMatmulPrecision(cpu::MatmulPrecision::Int8);
+        m_device.matmul(x.data(), T, view, bias ? b.data() : nullptr, y8.data());
+        m_device.setMatmulPrecision(initial);
+        const int block = dtypeInfo(t).blockSize == 256 ? 256 : 32;
         // Reference: the dequantized weights (the definition of a quantized matmul) in double.
         for (int i = 0; i < T; ++i)
             for (int n = 0; n < N; ++n) {
-                double acc = bias ? b[size_t(n)] : 0.0, mag = 0.0;
-                for (int k = 0; k < K; ++k) {
-                    acc += double(x[size_t(i * K + k)]) * deq[size_t(n * K + k)];
-                    mag += std::abs(double(x[size_t(i * K + k)]) * deq[size_t(n * K + k)]);
+                double acc = bias ? b[size_t(n)] : 0.0, mag = 0.0, int8Bound = 0.0;
+                for (int k0 = 0; k0 < K; k0 += block) {
+                    double amax = 0.0, wsum = 0.0;
+                    for (int k = k0; k < std::min(K, k0 + block); ++k) {
+                        acc += double(x[size_t(i * K + k)]) * deq[size_t(n * K + k)];
+                        mag += std::abs(double(x[size_t(i * K + k)]) * deq[size_t(n * K + k)]);
+                        amax = std::max(amax, std::abs(double(x[size_t(i * K + k)])));
+                        wsum += std::abs(double(deq[size_t(n * K + k)]));
+                    }
+                    // 8-bit activations: |x - d q| <= amax / 254, plus d's f16 rounding.
+                    int8Bound += wsum * amax * (1.0 / 254 + 1.0 / 2048);
                 }
                 // f32 accumulation of K products: error <= K * 2^-24 * sum|x*w| (loose bound).
                 const double tol = 1e-6 + K * 6e-8 * mag;
                 QVERIFY2(std::abs(y[size_t(i * N + n)] - acc) <= tol,
                          qPrintable(QString("row %1 col %2: %3 vs %4").arg(i).arg(n).arg(y[size_t(i * N + n)]).arg(acc)));
+                const bool int8Path = cpu::usesInt8Activations(t, cpu::MatmulPrecision::Int8);
+                QVERIFY2(std::abs(y8[size_t(i * N + n)] - acc) <= (int8Path ? int8Bound : 0.0) + tol,
+                         qPrintable(QString("int8 row %1 col %2: %3 vs %4").arg(i).arg(n).arg(y8[size_t(i * N + n)]).arg(acc)));
             }
     }
 

@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kAlignment = 64; // one cache line; any SIMD load width
 }
 
-CpuDevice::CpuDevice(int threads) : m_pool(threads) {}
+CpuDevice::CpuDevice(int threads) : m_pool(threads), m_matmulPrecision(cpu::matmulPrecisionFromEnvironment()) {}
 
 void *CpuDevice::rawAllocate(size_t bytes)
 {
@@ -35,7 +35,7 @@ void CpuDevice::matmul(const float *x, int64_t T, const TensorView &w, const flo
 {
     if (w.shape.size() != 2)
         fail("matmul " + w.name + ": weight must be 2-D, got " + shapeString(w.shape));
-    cpu::matmul(m_pool, x, T, w.shape[1], w.data, w.dtype, w.shape[0], bias, y);
+    cpu::matmul(m_pool, x, T, w.shape[1], w.data, w.dtype, w.shape[0], bias, y, m_matmulPrecision);
 }
 
 void CpuDevice::rmsnorm(const float *x, int64_t rows, int64_t n, const float *weight, float eps, float *y)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend/Device.h"
+#include "backend/cpu/CpuMatmul.h"
 #include "core/ThreadPool.h"
 
 namespace lathe {
@@ -10,12 +11,18 @@ namespace lathe {
 class CpuDevice : public Device
 {
 public:
-    // threads <= 0: all hardware threads.
+    // threads <= 0: all hardware threads. The matmul precision starts from LATHE_MATMUL
+    // (int8|exact, default int8; throws Error on another value).
     explicit CpuDevice(int threads = 0);
 
     std::string name() const override { return "cpu"; }
     int threads() const { return m_pool.size(); }
     ThreadPool &pool() { return m_pool; }
+
+    // Int8: quantized weights (Q8_0, Q4_*, Q5_*, Q*_K) multiply 8-bit-quantised
+    // activations, as llama.cpp does; Exact: f32 activations for every weight type.
+    void setMatmulPrecision(cpu::MatmulPrecision p) { m_matmulPrecision = p; }
+    cpu::MatmulPrecision matmulPrecision() const { return m_matmulPrecision; }
 
     TensorView prepareWeight(const TensorView &host) override { return host; }
     void copyToDevice(void *dst, const void *hostSrc, size_t bytes) override;
@@ -39,6 +46,7 @@ protected:
 
 private:
     ThreadPool m_pool;
+    cpu::MatmulPrecision m_matmulPrecision;
 };
 
 } // namespace lathe

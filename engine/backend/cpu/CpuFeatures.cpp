@@ -40,7 +40,7 @@ Isa probe()
         return Isa::Scalar;
     const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) && (b & (1u << 31)); // F DQ BW VL
     if (avx512 && (xcr0 & 0xe6) == 0xe6) // opmask, ZMM_Hi256, Hi16_ZMM state
-        return Isa::Avx512;
+        return (c & (1u << 11)) ? Isa::Avx512Vnni : Isa::Avx512; // ECX bit 11: AVX512_VNNI
     return Isa::Avx2;
 }
 #else
@@ -52,7 +52,7 @@ int capFromEnvironment()
     if (const char *env = std::getenv("LATHE_ISA"); env && *env)
         if (auto isa = isaFromName(env))
             return int(*isa);
-    return int(Isa::Avx512);
+    return int(Isa::Avx512Vnni);
 }
 
 std::atomic<int> &capSlot()
@@ -87,6 +87,8 @@ Isa isaCap()
 const char *isaName(Isa isa)
 {
     switch (isa) {
+    case Isa::Avx512Vnni:
+        return "avx512vnni";
     case Isa::Avx512:
         return "avx512";
     case Isa::Avx2:
@@ -99,7 +101,7 @@ const char *isaName(Isa isa)
 
 std::optional<Isa> isaFromName(std::string_view name)
 {
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni})
         if (name == isaName(isa))
             return isa;
     return std::nullopt;

@@ -9,10 +9,14 @@
 
 namespace lathe::cpu {
 
-enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+// Ordered: each level includes the ones below it. Avx512Vnni adds the 8-bit dot product
+// (vpdpbusd/vpdpwssd) that the int8-activation matmul uses; the f32 kernels are the
+// same as at Avx512.
+enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Vnni = 3 };
 
 // Highest level the hardware and OS support: Avx2 needs AVX2+FMA+F16C with YMM state
-// enabled; Avx512 needs F/BW/VL/DQ with ZMM and opmask state enabled.
+// enabled; Avx512 needs F/BW/VL/DQ with ZMM and opmask state enabled; Avx512Vnni needs
+// that and AVX512_VNNI.
 Isa detectedIsa();
 
 // The level the kernels use now: min(detectedIsa(), cap).
@@ -23,7 +27,7 @@ Isa activeIsa();
 void setIsaCap(Isa cap);
 Isa isaCap();
 
-const char *isaName(Isa isa);                              // "scalar", "avx2", "avx512"
+const char *isaName(Isa isa);                              // "scalar", "avx2", "avx512", "avx512vnni"
 std::optional<Isa> isaFromName(std::string_view name);     // case-sensitive, as above
 
 } // namespace lathe::cpu

@@ -1,8 +1,9 @@
-// AVX2 + FMA + F16C matmul kernels (compiled with -mavx2 -mfma -mf16c; called only when
-// CpuFeatures reports AVX2). Same scheme as the AVX-512 file: a decoder turns each
-// 32-element chunk of a weight row into four 8-lane f32 vectors in registers and the
-// tile loop FMAs them into 1..4 activation rows, two accumulators per row in a fixed
-// order. Helpers have internal linkage only (see the note in CpuMatmul_avx512.cpp).
+// AVX2 + FMA + F16C matmul kernels for f32 activations (compiled with -mavx2 -mfma
+// -mf16c; called only when CpuFeatures reports AVX2). Same scheme as the AVX-512 file:
+// a decoder turns each 32-element chunk of a weight row into four 8-lane f32 vectors in
+// registers; for a batch the tile loop FMAs the chunks of 2 weight rows into 2
+// activation rows (all the 16 ymm registers allow), one accumulator per pair in a fixed
+// order, and a single activation row takes the streaming dotRow. Helpers have internal linkage only (see the note in CpuMatmul_avx512.cpp).
 #include "backend/cpu/CpuMatmulKernels.h"
 #include "core/QuantFormats.h"
 
@@ -338,31 +339,96 @@ inline float hsum(__m256 v)
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
-template <int R>
-inline void fmaChunk(const Chunk &v, const float *xc, int64_t ldx, __m256 *a0, __m256 *a1)
+// One chunk of C weight rows into R activation rows (rows of xc are ldx apart). Each
+// activation vector is loaded once and used by all C weight rows.
+template <int C, int R>
+inline void fmaChunk(const Chunk (&v)[C], const float *const (&xc)[R], __m256 (&acc)[C][R])
 {
-    for (int r = 0; r < R; ++r) {
-        const float *xr = xc + r * ldx;
-        a0[r] = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(xr), a0[r]);
-        a1[r] = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(xr + 8), a1[r]);
-        a0[r] = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(xr + 16), a0[r]);
-        a1[r] = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(xr + 24), a1[r]);
-    }
+    for (int r = 0; r < R; ++r)
+        for (int i = 0; i < 4; ++i) {
+            const __m256 xi = _mm256_loadu_ps(xc[r] + 8 * i);
+            for (int c = 0; c < C; ++c)
+                acc[c][r] = _mm256_fmadd_ps(v[c][i], xi, acc[c][r]);
+        }
 }
 
-// The slice contract is in CpuMatmulKernels.h; acc holds each row's two accumulators.
-template <class D, int R>
-void dotTile(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k0, int64_t k1, float *acc,
-             float *out, int64_t ldo)
+// C weight rows x R activation rows over all of K (contract in CpuMatmulKernels.h);
+// one accumulator per pair, fed the chunk's four vectors in order. Missing rows of a
+// partial tile alias row 0 and are not stored.
+template <class D, int C, int R>
+void dotTile(const uint8_t *w, size_t rb, int cols, const float *x, int64_t ldx, int rows, int64_t K, float *out,
+             int64_t ldo)
 {
-    __m256 a0[R], a1[R];
-    for (int r = 0; r < R; ++r) {
-        a0[r] = k0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + r * 32);
-        a1[r] = k0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + r * 32 + 8);
-    }
+    const uint8_t *wr[C];
+    const float *xr[R];
+    for (int c = 0; c < C; ++c)
+        wr[c] = w + size_t(c < cols ? c : 0) * rb;
+    for (int r = 0; r < R; ++r)
+        xr[r] = x + (r < rows ? r : 0) * ldx;
+    __m256 acc[C][R];
+    for (int c = 0; c < C; ++c)
+        for (int r = 0; r < R; ++r)
+            acc[c][r] = _mm256_setzero_ps();
     constexpr int kChunks = D::kBlock / 32;
-    const int64_t b1 = k1 / D::kBlock;
-    for (int64_t b = k0 / D::kBlock; b < b1; ++b) {
+    const int64_t nb = K / D::kBlock;
+    for (int64_t b = 0; b < nb; ++b) {
+        typename D::State s[C];
+        for (int c = 0; c < C; ++c)
+            D::begin(wr[c] + b * D::kBytes, s[c]);
+#pragma GCC unroll 8
+        for (int j = 0; j < kChunks; ++j) {
+            Chunk v[C];
+            for (int c = 0; c < C; ++c)
+                D::chunk(wr[c] + b * D::kBytes, s[c], j, v[c]);
+            const float *xc[R];
+            for (int r = 0; r < R; ++r)
+                xc[r] = xr[r] + b * D::kBlock + j * 32;
+            fmaChunk<C, R>(v, xc, acc);
+        }
+    }
+    if constexpr (D::kPlain) {
+        const int64_t kt = nb * 32, rest = K - kt;
+        if (rest > 0) { // zero-padded copies of the last partial chunk, same FMA order
+            alignas(32) float wt[C][32] = {}, xt[R][32] = {};
+            for (int64_t k = 0; k < rest; ++k) {
+                for (int c = 0; c < C; ++c)
+                    wt[c][k] = D::one(wr[c], kt + k);
+                for (int r = 0; r < R; ++r)
+                    xt[r][k] = xr[r][kt + k];
+            }
+            Chunk v[C];
+            const float *xc[R];
+            for (int c = 0; c < C; ++c)
+                for (int i = 0; i < 4; ++i)
+                    v[c][i] = _mm256_load_ps(wt[c] + 8 * i);
+            for (int r = 0; r < R; ++r)
+                xc[r] = xt[r];
+            fmaChunk<C, R>(v, xc, acc);
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c)
+            if (r < rows && c < cols)
+                out[r * ldo + c] = hsum(acc[c][r]);
+}
+
+constexpr int kCols = 2, kRows = 2; // 4 accumulators + 8 weight vectors + a load of 16 ymm
+
+// Decode (one activation row): one weight row at a time, read in order, two
+// accumulators alternating over the chunk's vectors (see dotRow in CpuMatmul_avx512.cpp).
+template <class D>
+float dotRow(const uint8_t *w, const float *x, int64_t K)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    auto fma4 = [&](const Chunk &v, const float *xc) {
+        a0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(xc), a0);
+        a1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(xc + 8), a1);
+        a0 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(xc + 16), a0);
+        a1 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(xc + 24), a1);
+    };
+    constexpr int kChunks = D::kBlock / 32;
+    const int64_t nb = K / D::kBlock;
+    for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = w + b * D::kBytes;
         typename D::State s;
         D::begin(blk, s);
@@ -370,64 +436,73 @@ void dotTile(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k
         for (int j = 0; j < kChunks; ++j) {
             Chunk v;
             D::chunk(blk, s, j, v);
-            fmaChunk<R>(v, x + b * D::kBlock + j * 32, ldx, a0, a1);
+            fma4(v, x + b * D::kBlock + j * 32);
         }
     }
     if constexpr (D::kPlain) {
-        const int64_t kt = b1 * 32, rest = k1 - kt;
-        if (rest > 0) { // zero-padded copies of the last partial chunk, same FMA order
-            alignas(32) float wt[32] = {}, xt[R][32] = {};
+        const int64_t kt = nb * 32, rest = K - kt;
+        if (rest > 0) { // zero-padded copies of the last partial chunk
+            alignas(32) float wt[32] = {}, xt[32] = {};
             for (int64_t k = 0; k < rest; ++k) {
                 wt[k] = D::one(w, kt + k);
-                for (int r = 0; r < R; ++r)
-                    xt[r][k] = x[r * ldx + kt + k];
+                xt[k] = x[kt + k];
             }
             Chunk v;
             for (int i = 0; i < 4; ++i)
                 v[i] = _mm256_load_ps(wt + 8 * i);
-            fmaChunk<R>(v, &xt[0][0], 32, a0, a1);
+            fma4(v, xt);
         }
     }
-    if (k1 == K) {
-        for (int r = 0; r < R; ++r)
-            out[r * ldo] = hsum(_mm256_add_ps(a0[r], a1[r]));
-    } else {
-        for (int r = 0; r < R; ++r) {
-            _mm256_storeu_ps(acc + r * 32, a0[r]);
-            _mm256_storeu_ps(acc + r * 32 + 8, a1[r]);
-        }
-    }
+    return hsum(_mm256_add_ps(a0, a1));
 }
 
 template <class D>
-void dotRows(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k0, int64_t k1, float *acc,
-             float *out, int64_t ldo, int rows)
+void dotRows(const uint8_t *w, size_t rb, int cols, const float *x, int64_t ldx, int rows, int64_t K, float *out,
+             int64_t ldo)
 {
-    switch (rows) {
-    case 1: return dotTile<D, 1>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 2: return dotTile<D, 2>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 3: return dotTile<D, 3>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    default: return dotTile<D, 4>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    }
+    if (rows == 1)
+        return dotTile<D, kCols, 1>(w, rb, cols, x, ldx, rows, K, out, ldo);
+    return dotTile<D, kCols, kRows>(w, rb, cols, x, ldx, rows, K, out, ldo);
+}
+
+template <class D>
+void decodeRows(const uint8_t *w, size_t rb, int64_t rows, const float *x, int64_t K, float *out)
+{
+    for (int64_t n = 0; n < rows; ++n)
+        out[n] = dotRow<D>(w + size_t(n) * rb, x, K);
 }
 
 MatmulKernels makeKernels()
 {
     MatmulKernels k;
-    k.maxRows = 4; // 8 accumulators + 4 weight vectors + a load fit the 16 ymm registers
-    k.dot[size_t(DType::F32)] = dotRows<DecF32>;
-    k.dot[size_t(DType::F16)] = dotRows<DecF16>;
-    k.dot[size_t(DType::BF16)] = dotRows<DecBf16>;
-    k.dot[size_t(DType::Q8_0)] = dotRows<DecQ8_0>;
-    k.dot[size_t(DType::Q4_0)] = dotRows<DecQ4_0>;
-    k.dot[size_t(DType::Q4_1)] = dotRows<DecQ4_1>;
-    k.dot[size_t(DType::Q5_0)] = dotRows<DecQ5_0>;
-    k.dot[size_t(DType::Q5_1)] = dotRows<DecQ5_1>;
-    k.dot[size_t(DType::Q4_K)] = dotRows<DecK45<false>>;
-    k.dot[size_t(DType::Q5_K)] = dotRows<DecK45<true>>;
-    k.dot[size_t(DType::Q6_K)] = dotRows<DecQ6_K>;
-    k.dot[size_t(DType::Q8_K)] = dotRows<DecQ8_K>;
-    k.dot[size_t(DType::NF4)] = dotRows<DecNf4>;
+    k.maxCols = kCols;
+    k.maxRows = kRows;
+    k.tile[size_t(DType::F32)] = dotRows<DecF32>;
+    k.decode[size_t(DType::F32)] = decodeRows<DecF32>;
+    k.tile[size_t(DType::F16)] = dotRows<DecF16>;
+    k.decode[size_t(DType::F16)] = decodeRows<DecF16>;
+    k.tile[size_t(DType::BF16)] = dotRows<DecBf16>;
+    k.decode[size_t(DType::BF16)] = decodeRows<DecBf16>;
+    k.tile[size_t(DType::Q8_0)] = dotRows<DecQ8_0>;
+    k.decode[size_t(DType::Q8_0)] = decodeRows<DecQ8_0>;
+    k.tile[size_t(DType::Q4_0)] = dotRows<DecQ4_0>;
+    k.decode[size_t(DType::Q4_0)] = decodeRows<DecQ4_0>;
+    k.tile[size_t(DType::Q4_1)] = dotRows<DecQ4_1>;
+    k.decode[size_t(DType::Q4_1)] = decodeRows<DecQ4_1>;
+    k.tile[size_t(DType::Q5_0)] = dotRows<DecQ5_0>;
+    k.decode[size_t(DType::Q5_0)] = decodeRows<DecQ5_0>;
+    k.tile[size_t(DType::Q5_1)] = dotRows<DecQ5_1>;
+    k.decode[size_t(DType::Q5_1)] = decodeRows<DecQ5_1>;
+    k.tile[size_t(DType::Q4_K)] = dotRows<DecK45<false>>;
+    k.decode[size_t(DType::Q4_K)] = decodeRows<DecK45<false>>;
+    k.tile[size_t(DType::Q5_K)] = dotRows<DecK45<true>>;
+    k.decode[size_t(DType::Q5_K)] = decodeRows<DecK45<true>>;
+    k.tile[size_t(DType::Q6_K)] = dotRows<DecQ6_K>;
+    k.decode[size_t(DType::Q6_K)] = decodeRows<DecQ6_K>;
+    k.tile[size_t(DType::Q8_K)] = dotRows<DecQ8_K>;
+    k.decode[size_t(DType::Q8_K)] = decodeRows<DecQ8_K>;
+    k.tile[size_t(DType::NF4)] = dotRows<DecNf4>;
+    k.decode[size_t(DType::NF4)] = decodeRows<DecNf4>;
     return k;
 }
 

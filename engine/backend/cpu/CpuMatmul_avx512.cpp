@@ -1,9 +1,11 @@
-// AVX-512 matmul kernels (compiled with -mavx512f/bw/vl/dq -mfma -mf16c; called only
-// when CpuFeatures reports AVX-512). Each weight row is walked in chunks of 32 elements;
-// a decoder turns a chunk into two 16-lane f32 vectors in registers, and the tile loop
-// FMAs them into 1..8 activation rows. Every row keeps two accumulators (one per half
-// of the chunk) in the same order whatever the tile height, so results do not depend
-// on how rows were tiled. Helpers have internal linkage only: an inline function shared
+// AVX-512 matmul kernels for f32 activations (compiled with -mavx512f/bw/vl/dq -mfma
+// -mf16c; called only when CpuFeatures reports AVX-512). Each weight row is walked in
+// chunks of 32 elements; a decoder turns a chunk into two 16-lane f32 vectors in
+// registers. For a batch, the tile loop FMAs the chunks of 4 weight rows into 2..5
+// activation rows, so each decoded chunk serves 5 rows and each loaded activation 4
+// weight rows; every (weight row, activation row) pair keeps one accumulator fed in the
+// same order whatever the tile shape, so a batch's results do not depend on the tiling.
+// A single activation row (decode) takes dotRow instead, built for streaming. Helpers have internal linkage only: an inline function shared
 // with scalar code could be emitted here with AVX-512 instructions and picked by the
 // linker for everyone, so nothing from core headers with code is used.
 #include "backend/cpu/CpuMatmulKernels.h"
@@ -321,22 +323,81 @@ struct DecNf4
 
 // ---- the tile loop ------------------------------------------------------------------
 
-// Elements [k0, k1) of the row against R activation rows. Accumulators start at zero
-// when k0 == 0 and otherwise come from acc (R x 32 floats, as the last slice left
-// them); at k1 == K they are reduced into out, otherwise stored back to acc. Spilling
-// vectors is exact, so slicing K never changes a result.
-template <class D, int R>
-void dotTile(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k0, int64_t k1, float *acc,
-             float *out, int64_t ldo)
+// C weight rows x R activation rows over all of K (contract in CpuMatmulKernels.h).
+// Each (weight row, activation row) pair owns one accumulator that takes the chunk's
+// two halves in turn; missing rows of a partial tile alias row 0 and are not stored.
+template <class D, int C, int R>
+void dotTile(const uint8_t *w, size_t rb, int cols, const float *x, int64_t ldx, int rows, int64_t K, float *out,
+             int64_t ldo)
 {
-    __m512 a0[R], a1[R];
-    for (int r = 0; r < R; ++r) {
-        a0[r] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + r * 32);
-        a1[r] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + r * 32 + 16);
-    }
+    const uint8_t *wr[C];
+    const float *xr[R];
+    for (int c = 0; c < C; ++c)
+        wr[c] = w + size_t(c < cols ? c : 0) * rb;
+    for (int r = 0; r < R; ++r)
+        xr[r] = x + (r < rows ? r : 0) * ldx;
+    __m512 acc[C][R];
+    for (int c = 0; c < C; ++c)
+        for (int r = 0; r < R; ++r)
+            acc[c][r] = _mm512_setzero_ps();
     constexpr int kChunks = D::kBlock / 32;
-    const int64_t b1 = k1 / D::kBlock;
-    for (int64_t b = k0 / D::kBlock; b < b1; ++b) {
+    const int64_t nb = K / D::kBlock;
+    for (int64_t b = 0; b < nb; ++b) {
+        typename D::State s[C];
+        for (int c = 0; c < C; ++c)
+            D::begin(wr[c] + b * D::kBytes, s[c]);
+#pragma GCC unroll 8
+        for (int j = 0; j < kChunks; ++j) {
+            const int64_t k = b * D::kBlock + j * 32;
+            __m512 v[C][2];
+            for (int c = 0; c < C; ++c)
+                D::chunk(wr[c] + b * D::kBytes, s[c], j, v[c][0], v[c][1]);
+            for (int r = 0; r < R; ++r) {
+                const __m512 x0 = _mm512_loadu_ps(xr[r] + k), x1 = _mm512_loadu_ps(xr[r] + k + 16);
+                for (int c = 0; c < C; ++c) {
+                    acc[c][r] = _mm512_fmadd_ps(v[c][0], x0, acc[c][r]);
+                    acc[c][r] = _mm512_fmadd_ps(v[c][1], x1, acc[c][r]);
+                }
+            }
+        }
+    }
+    if constexpr (D::kPlain) {
+        const int64_t k = nb * 32;
+        const int rest = int(K - k);
+        if (rest > 0) { // masked lanes load zeros and never fault
+            const __mmask16 m0 = rest >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rest) - 1);
+            const __mmask16 m1 = rest > 16 ? __mmask16((1u << (rest - 16)) - 1) : __mmask16(0);
+            __m512 v[C][2];
+            for (int c = 0; c < C; ++c)
+                D::tail(wr[c], k, m0, m1, v[c][0], v[c][1]);
+            for (int r = 0; r < R; ++r) {
+                const __m512 x0 = _mm512_maskz_loadu_ps(m0, xr[r] + k), x1 = _mm512_maskz_loadu_ps(m1, xr[r] + k + 16);
+                for (int c = 0; c < C; ++c) {
+                    acc[c][r] = _mm512_fmadd_ps(v[c][0], x0, acc[c][r]);
+                    acc[c][r] = _mm512_fmadd_ps(v[c][1], x1, acc[c][r]);
+                }
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c)
+            if (r < rows && c < cols)
+                out[r * ldo + c] = _mm512_reduce_add_ps(acc[c][r]);
+}
+
+constexpr int kCols = 4, kRows = 5; // 20 accumulators + 8 weight vectors + 2 loads of 32 zmm
+
+// Decode (one activation row): one weight row at a time, read in order (a tile's C rows
+// are C interleaved streams, which the hardware prefetcher follows poorly, and decode is
+// bound by memory), with two accumulators taking the chunk's halves to hide the FMA
+// latency. So a row alone rounds differently from the same row in a batch.
+template <class D>
+float dotRow(const uint8_t *w, const float *x, int64_t K)
+{
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    constexpr int kChunks = D::kBlock / 32;
+    const int64_t nb = K / D::kBlock;
+    for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = w + b * D::kBytes;
         typename D::State s;
         D::begin(blk, s);
@@ -345,70 +406,75 @@ void dotTile(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k
             __m512 v0, v1;
             D::chunk(blk, s, j, v0, v1);
             const float *xc = x + b * D::kBlock + j * 32;
-            for (int r = 0; r < R; ++r) {
-                a0[r] = _mm512_fmadd_ps(v0, _mm512_loadu_ps(xc + r * ldx), a0[r]);
-                a1[r] = _mm512_fmadd_ps(v1, _mm512_loadu_ps(xc + r * ldx + 16), a1[r]);
-            }
+            a0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(xc), a0);
+            a1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(xc + 16), a1);
         }
     }
     if constexpr (D::kPlain) {
-        const int rest = int(k1 - b1 * 32);
-        if (rest > 0) { // masked lanes load zeros and never fault
+        const int rest = int(K - nb * 32);
+        if (rest > 0) {
             const __mmask16 m0 = rest >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rest) - 1);
             const __mmask16 m1 = rest > 16 ? __mmask16((1u << (rest - 16)) - 1) : __mmask16(0);
             __m512 v0, v1;
-            D::tail(w, b1 * 32, m0, m1, v0, v1);
-            const float *xc = x + b1 * 32;
-            for (int r = 0; r < R; ++r) {
-                a0[r] = _mm512_fmadd_ps(v0, _mm512_maskz_loadu_ps(m0, xc + r * ldx), a0[r]);
-                a1[r] = _mm512_fmadd_ps(v1, _mm512_maskz_loadu_ps(m1, xc + r * ldx + 16), a1[r]);
-            }
+            D::tail(w, nb * 32, m0, m1, v0, v1);
+            a0 = _mm512_fmadd_ps(v0, _mm512_maskz_loadu_ps(m0, x + nb * 32), a0);
+            a1 = _mm512_fmadd_ps(v1, _mm512_maskz_loadu_ps(m1, x + nb * 32 + 16), a1);
         }
     }
-    if (k1 == K) {
-        for (int r = 0; r < R; ++r)
-            out[r * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(a0[r], a1[r]));
-    } else {
-        for (int r = 0; r < R; ++r) {
-            _mm512_storeu_ps(acc + r * 32, a0[r]);
-            _mm512_storeu_ps(acc + r * 32 + 16, a1[r]);
-        }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+template <class D>
+void dotRows(const uint8_t *w, size_t rb, int cols, const float *x, int64_t ldx, int rows, int64_t K, float *out,
+             int64_t ldo)
+{
+    switch (rows) {
+    case 1: return dotTile<D, kCols, 1>(w, rb, cols, x, ldx, rows, K, out, ldo);
+    case 2: return dotTile<D, kCols, 2>(w, rb, cols, x, ldx, rows, K, out, ldo);
+    case 3: return dotTile<D, kCols, 3>(w, rb, cols, x, ldx, rows, K, out, ldo);
+    case 4: return dotTile<D, kCols, 4>(w, rb, cols, x, ldx, rows, K, out, ldo);
+    default: return dotTile<D, kCols, kRows>(w, rb, cols, x, ldx, rows, K, out, ldo);
     }
 }
 
 template <class D>
-void dotRows(const uint8_t *w, const float *x, int64_t ldx, int64_t K, int64_t k0, int64_t k1, float *acc,
-             float *out, int64_t ldo, int rows)
+void decodeRows(const uint8_t *w, size_t rb, int64_t rows, const float *x, int64_t K, float *out)
 {
-    switch (rows) {
-    case 1: return dotTile<D, 1>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 2: return dotTile<D, 2>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 3: return dotTile<D, 3>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 4: return dotTile<D, 4>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 5: return dotTile<D, 5>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 6: return dotTile<D, 6>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    case 7: return dotTile<D, 7>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    default: return dotTile<D, 8>(w, x, ldx, K, k0, k1, acc, out, ldo);
-    }
+    for (int64_t n = 0; n < rows; ++n)
+        out[n] = dotRow<D>(w + size_t(n) * rb, x, K);
 }
 
 MatmulKernels makeKernels()
 {
     MatmulKernels k;
-    k.maxRows = 8; // 16 accumulators + 2 weight vectors + loads fit the 32 zmm registers
-    k.dot[size_t(DType::F32)] = dotRows<DecF32>;
-    k.dot[size_t(DType::F16)] = dotRows<DecF16>;
-    k.dot[size_t(DType::BF16)] = dotRows<DecBf16>;
-    k.dot[size_t(DType::Q8_0)] = dotRows<DecQ8_0>;
-    k.dot[size_t(DType::Q4_0)] = dotRows<DecQ4_0>;
-    k.dot[size_t(DType::Q4_1)] = dotRows<DecQ4_1>;
-    k.dot[size_t(DType::Q5_0)] = dotRows<DecQ5_0>;
-    k.dot[size_t(DType::Q5_1)] = dotRows<DecQ5_1>;
-    k.dot[size_t(DType::Q4_K)] = dotRows<DecK45<false>>;
-    k.dot[size_t(DType::Q5_K)] = dotRows<DecK45<true>>;
-    k.dot[size_t(DType::Q6_K)] = dotRows<DecQ6_K>;
-    k.dot[size_t(DType::Q8_K)] = dotRows<DecQ8_K>;
-    k.dot[size_t(DType::NF4)] = dotRows<DecNf4>;
+    k.maxCols = kCols;
+    k.maxRows = kRows;
+    k.tile[size_t(DType::F32)] = dotRows<DecF32>;
+    k.decode[size_t(DType::F32)] = decodeRows<DecF32>;
+    k.tile[size_t(DType::F16)] = dotRows<DecF16>;
+    k.decode[size_t(DType::F16)] = decodeRows<DecF16>;
+    k.tile[size_t(DType::BF16)] = dotRows<DecBf16>;
+    k.decode[size_t(DType::BF16)] = decodeRows<DecBf16>;
+    k.tile[size_t(DType::Q8_0)] = dotRows<DecQ8_0>;
+    k.decode[size_t(DType::Q8_0)] = decodeRows<DecQ8_0>;
+    k.tile[size_t(DType::Q4_0)] = dotRows<DecQ4_0>;
+    k.decode[size_t(DType::Q4_0)] = decodeRows<DecQ4_0>;
+    k.tile[size_t(DType::Q4_1)] = dotRows<DecQ4_1>;
+    k.decode[size_t(DType::Q4_1)] = decodeRows<DecQ4_1>;
+    k.tile[size_t(DType::Q5_0)] = dotRows<DecQ5_0>;
+    k.decode[size_t(DType::Q5_0)] = decodeRows<DecQ5_0>;
+    k.tile[size_t(DType::Q5_1)] = dotRows<DecQ5_1>;
+    k.decode[size_t(DType::Q5_1)] = decodeRows<DecQ5_1>;
+    k.tile[size_t(DType::Q4_K)] = dotRows<DecK45<false>>;
+    k.decode[size_t(DType::Q4_K)] = decodeRows<DecK45<false>>;
+    k.tile[size_t(DType::Q5_K)] = dotRows<DecK45<true>>;
+    k.decode[size_t(DType::Q5_K)] = decodeRows<DecK45<true>>;
+    k.tile[size_t(DType::Q6_K)] = dotRows<DecQ6_K>;
+    k.decode[size_t(DType::Q6_K)] = decodeRows<DecQ6_K>;
+    k.tile[size_t(DType::Q8_K)] = dotRows<DecQ8_K>;
+    k.decode[size_t(DType::Q8_K)] = decodeRows<DecQ8_K>;
+    k.tile[size_t(DType::NF4)] = dotRows<DecNf4>;
+    k.decode[size_t(DType::NF4)] = decodeRows<DecNf4>;
     return k;
 }
 
