@@ -56,6 +56,23 @@ WeightStats weightStats(const ModelConfig &config, const Weights &weights)
     return s;
 }
 
+int dispatchSubcommand(const std::vector<std::string> &argv, const char *usage,
+                       std::initializer_list<Subcommand> subcommands)
+{
+    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
+        std::fputs(usage, argv.empty() ? stderr : stdout);
+        return argv.empty() ? 2 : 0;
+    }
+    const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    std::string names;
+    for (const Subcommand &sub : subcommands) {
+        if (argv[0] == sub.name)
+            return sub.run(rest);
+        names += (names.empty() ? "" : ", ") + std::string(sub.name);
+    }
+    throw UsageError("unknown subcommand '" + argv[0] + "' (" + names + ")");
+}
+
 std::string humanBytes(double bytes)
 {
     const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -1,5 +1,6 @@
 // What several subcommands share: opening a model and a device, a tokenizer when the
-// model has one, the weight statistics `info` and `bench` print, and number formatting.
+// model has one, the weight statistics `info` and `bench` print, number formatting, and
+// the dispatch of commands made of subcommands (jobs, runs, cost).
 #pragma once
 
 #include "ArgParser.h"
@@ -8,6 +9,7 @@
 #include "tokenizer/Tokenizer.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +60,18 @@ struct WeightStats
     int64_t bytesPerDecodedToken = 0;
 };
 WeightStats weightStats(const ModelConfig &config, const Weights &weights);
+
+// One subcommand of a command made of subcommands: its name and what runs it.
+struct Subcommand
+{
+    const char *name;
+    int (*run)(const std::vector<std::string> &args);
+};
+// Runs the subcommand argv[0] names with the arguments after it and returns its exit code.
+// No arguments: usage on stderr, exit code 2; --help or -h: usage on stdout, 0; an unknown
+// name: UsageError "unknown subcommand 'NAME' (a, b, c)" listing the names in order.
+int dispatchSubcommand(const std::vector<std::string> &argv, const char *usage,
+                       std::initializer_list<Subcommand> subcommands);
 
 std::string humanBytes(double bytes); // "1.23 GiB"
 std::string humanCount(double n);     // "151.2M"

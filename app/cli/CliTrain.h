@@ -4,6 +4,9 @@
 // queue, as the GUI does, so both record the same rows.
 #pragma once
 
+#include "jobs/JobQueue.h"
+#include "jobs/TrainRunner.h"
+#include "store/JobRepository.h"
 #include "train/loop/Trainer.h"
 
 #include <cstdint>
@@ -39,5 +42,14 @@ constexpr int kExitPaused = 3;
 // id, its cost card and how to look at it. Ctrl-C cancels it at the next step with a
 // checkpoint. Returns the exit code above; throws Error with the job's error when it failed.
 int runTrainJobHere(const std::string &dbPath, int64_t jobId, int64_t logEvery);
+
+// The queue loop under runTrainJobHere and the demo: runs train job jobId of the store at
+// o.storePath in this process through a JobQueue built from o, with a TrainRunner
+// reporting to observer, until the job completes, fails, is cancelled, pauses or is
+// interrupted. The first Ctrl-C cancels it (it stops after the current step) and prints
+// cancelMessage to stdout once. Returns the job's record after the queue has shut down;
+// throws Error when the store has no such job.
+store::JobRecord runTrainJobInQueue(const jobs::JobQueueOptions &o, int64_t jobId, const jobs::TrainObserver &observer,
+                                    const std::string &cancelMessage);
 
 } // namespace lathe::cli

@@ -51,22 +51,9 @@ void printOutcome(const std::string &dbPath, const store::JobRecord &job)
 
 } // namespace
 
-int runTrainJobHere(const std::string &dbPath, int64_t jobId, int64_t logEvery)
+store::JobRecord runTrainJobInQueue(const jobs::JobQueueOptions &o, int64_t jobId, const jobs::TrainObserver &observer,
+                                    const std::string &cancelMessage)
 {
-    jobs::JobQueueOptions o;
-    o.storePath = dbPath;
-    o.onlyJobs = {jobId};
-    o.listener = [jobId](const jobs::JobEvent &e) {
-        if (e.jobId == jobId && e.type == jobs::JobEvent::Type::Warning) {
-            std::printf("warning: %s\n", e.message.c_str());
-            std::fflush(stdout);
-        }
-    };
-    jobs::TrainObserver observer;
-    observer.started = [](const Trainer &trainer, int64_t resumedAt) { printTrainHeader(trainer, resumedAt); };
-    observer.step = [logEvery](const TrainMetrics &m) { printTrainStep(m, logEvery); };
-    observer.finished = [](const TrainResult &r) { printTrainResult(r); };
-
     const std::vector<JobState> ends{JobState::Completed, JobState::Failed, JobState::Cancelled, JobState::Paused,
                                      JobState::Interrupted};
     std::optional<store::JobRecord> job;
@@ -83,9 +70,7 @@ int runTrainJobHere(const std::string &dbPath, int64_t jobId, int64_t logEvery)
             if (!cancelAsked && InterruptGuard::interrupted()) {
                 cancelAsked = true;
                 queue.cancel(jobId);
-                std::printf("\ncancelling job %lld: it stops after the current step with a checkpoint "
-                            "(Ctrl-C again kills it)\n",
-                            (long long)jobId);
+                std::fputs(cancelMessage.c_str(), stdout);
                 std::fflush(stdout);
             }
         }
@@ -93,14 +78,37 @@ int runTrainJobHere(const std::string &dbPath, int64_t jobId, int64_t logEvery)
         job = queue.job(jobId);
     }
     if (!job)
-        fail("job " + std::to_string(jobId) + ": no such job in " + dbPath);
-    if (job->state == JobState::Failed) {
-        if (job->runId)
-            std::printf("\nrun %lld (job %lld): failed\n", (long long)*job->runId, (long long)jobId);
-        fail(job->error.value_or("job " + std::to_string(jobId) + " failed"));
+        fail("job " + std::to_string(jobId) + ": no such job in " + o.storePath);
+    return *job;
+}
+
+int runTrainJobHere(const std::string &dbPath, int64_t jobId, int64_t logEvery)
+{
+    jobs::JobQueueOptions o;
+    o.storePath = dbPath;
+    o.onlyJobs = {jobId};
+    o.listener = [jobId](const jobs::JobEvent &e) {
+        if (e.jobId == jobId && e.type == jobs::JobEvent::Type::Warning) {
+            std::printf("warning: %s\n", e.message.c_str());
+            std::fflush(stdout);
+        }
+    };
+    jobs::TrainObserver observer;
+    observer.started = [](const Trainer &trainer, int64_t resumedAt) { printTrainHeader(trainer, resumedAt); };
+    observer.step = [logEvery](const TrainMetrics &m) { printTrainStep(m, logEvery); };
+    observer.finished = [](const TrainResult &r) { printTrainResult(r); };
+
+    const std::string cancelMessage = "\ncancelling job " + std::to_string(jobId) +
+                                      ": it stops after the current step with a checkpoint "
+                                      "(Ctrl-C again kills it)\n";
+    const store::JobRecord job = runTrainJobInQueue(o, jobId, observer, cancelMessage);
+    if (job.state == JobState::Failed) {
+        if (job.runId)
+            std::printf("\nrun %lld (job %lld): failed\n", (long long)*job.runId, (long long)jobId);
+        fail(job.error.value_or("job " + std::to_string(jobId) + " failed"));
     }
-    printOutcome(dbPath, *job);
-    switch (job->state) {
+    printOutcome(dbPath, job);
+    switch (job.state) {
     case JobState::Completed: return 0;
     case JobState::Cancelled: return kExitCancelled;
     default: return kExitPaused;

@@ -3,6 +3,7 @@
 // what-if estimates on the other profiles; compare: a before/after table of two runs as
 // Markdown or CSV; profiles/profile: the price profiles (editable); budget: warning
 // thresholds and hard limits; power: which power source this machine offers, sampled.
+#include "CliCommon.h"
 #include "CliStore.h"
 #include "Commands.h"
 #include "cost/EnergyMeter.h"
@@ -293,26 +294,14 @@ int power(const Args &argv)
 
 int runCost(const Args &argv)
 {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::fputs(kUsage, argv.empty() ? stderr : stdout);
-        return argv.empty() ? 2 : 0;
-    }
-    const Args rest(argv.begin() + 1, argv.end());
-    if (argv[0] == "report")
-        return report(rest);
-    if (argv[0] == "card")
-        return card(rest);
-    if (argv[0] == "compare")
-        return compare(rest);
-    if (argv[0] == "profiles")
-        return profiles(rest);
-    if (argv[0] == "profile")
-        return profile(rest);
-    if (argv[0] == "budget")
-        return budget(rest);
-    if (argv[0] == "power")
-        return power(rest);
-    throw UsageError("unknown subcommand '" + argv[0] + "' (report, card, compare, profiles, profile, budget, power)");
+    return dispatchSubcommand(argv, kUsage,
+                              {{"report", report},
+                               {"card", card},
+                               {"compare", compare},
+                               {"profiles", profiles},
+                               {"profile", profile},
+                               {"budget", budget},
+                               {"power", power}});
 }
 
 } // namespace lathe::cli

@@ -3,6 +3,7 @@
 // another lathe-cli) through the store; resume --run (and submit --run) runs the job in
 // this process until it completes, pauses or fails, printing its progress (a train job
 // with `lathe-cli train`'s lines, its cost card at the end, and Ctrl-C to cancel).
+#include "CliCommon.h"
 #include "CliStore.h"
 #include "CliTrain.h"
 #include "Commands.h"
@@ -238,22 +239,12 @@ int resume(const Args &argv)
 
 int runJobs(const Args &argv)
 {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::fputs(kUsage, argv.empty() ? stderr : stdout);
-        return argv.empty() ? 2 : 0;
-    }
-    const Args rest(argv.begin() + 1, argv.end());
-    if (argv[0] == "list")
-        return list(rest);
-    if (argv[0] == "submit")
-        return submit(rest);
-    if (argv[0] == "cancel")
-        return cancel(rest);
-    if (argv[0] == "pause")
-        return pause(rest);
-    if (argv[0] == "resume")
-        return resume(rest);
-    throw UsageError("unknown subcommand '" + argv[0] + "' (list, submit, cancel, pause, resume)");
+    return dispatchSubcommand(argv, kUsage,
+                              {{"list", list},
+                               {"submit", submit},
+                               {"cancel", cancel},
+                               {"pause", pause},
+                               {"resume", resume}});
 }
 
 } // namespace lathe::cli

@@ -1,6 +1,7 @@
 // lathe-cli runs list|show|export: the run history in the store — every training,
 // evaluation and generation run with its spec, status, timings, lineage, metrics,
 // checkpoints and cost.
+#include "CliCommon.h"
 #include "CliStore.h"
 #include "Commands.h"
 #include "cost/Reports.h"
@@ -181,18 +182,7 @@ int exportRun(const Args &argv)
 
 int runRuns(const Args &argv)
 {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::fputs(kUsage, argv.empty() ? stderr : stdout);
-        return argv.empty() ? 2 : 0;
-    }
-    const Args rest(argv.begin() + 1, argv.end());
-    if (argv[0] == "list")
-        return list(rest);
-    if (argv[0] == "show")
-        return show(rest);
-    if (argv[0] == "export")
-        return exportRun(rest);
-    throw UsageError("unknown subcommand '" + argv[0] + "' (list, show, export)");
+    return dispatchSubcommand(argv, kUsage, {{"list", list}, {"show", show}, {"export", exportRun}});
 }
 
 } // namespace lathe::cli

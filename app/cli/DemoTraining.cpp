@@ -132,29 +132,7 @@ store::JobRecord runJob(const Setup &setup, int64_t id, Progress &progress)
     jobs::TrainObserver observer;
     observer.step = [&](const TrainMetrics &m) { progress.step(m); };
     observer.finished = [&](const TrainResult &r) { progress.finished(r); };
-    const std::vector<JobState> ends{JobState::Completed, JobState::Failed, JobState::Cancelled, JobState::Paused,
-                                     JobState::Interrupted};
-    jobs::JobQueue queue(o);
-    queue.registerRunner(store::JobKind::Train, std::make_shared<jobs::TrainRunner>(observer));
-    InterruptGuard guard;
-    queue.start();
-    bool cancelAsked = false;
-    for (;;) {
-        const JobState s = queue.waitFor(id, ends, std::chrono::milliseconds(100));
-        if (std::find(ends.begin(), ends.end(), s) != ends.end())
-            break;
-        if (!cancelAsked && InterruptGuard::interrupted()) {
-            cancelAsked = true;
-            queue.cancel(id);
-            std::printf("\ncancelling: the training stops after the current step\n");
-            std::fflush(stdout);
-        }
-    }
-    queue.shutdown();
-    const auto job = queue.job(id);
-    if (!job)
-        fail("job " + std::to_string(id) + ": no such job in " + setup.dbPath);
-    return *job;
+    return runTrainJobInQueue(o, id, observer, "\ncancelling: the training stops after the current step\n");
 }
 
 } // namespace
