@@ -3,6 +3,7 @@
 // machine can run (forced through setIsaCap, the mechanism behind LATHE_ISA), and shapes
 // that hit the edges: one token, tile remainders, one output row, a single block, K not
 // a multiple of the vector width. The int8 path is tested in tst_matmul_int8.
+#include "IsaRows.h"
 #include "backend/cpu/CpuFeatures.h"
 #include "backend/cpu/CpuMatmul.h"
 #include "core/Error.h"
@@ -100,12 +101,7 @@ private slots:
 
     void matchesReference_data()
     {
-        QTest::addColumn<int>("isa");
-        QTest::addColumn<int>("type");
-        for (int isa = 0; isa <= int(cpu::detectedIsa()); ++isa)
-            for (DType t : kTypes)
-                QTest::newRow((QByteArray(cpu::isaName(cpu::Isa(isa))) + "-" + dtypeName(t)).constData())
-                    << isa << int(t);
+        test::addIsaTypeRows(kTypes);
     }
     void matchesReference()
     {
@@ -150,9 +146,7 @@ private slots:
     // rounding (matchesReference bounds both), not bit for bit.
     void deterministicAcrossThreadsAndTiles_data()
     {
-        QTest::addColumn<int>("isa");
-        for (int isa = 0; isa <= int(cpu::detectedIsa()); ++isa)
-            QTest::newRow(cpu::isaName(cpu::Isa(isa))) << isa;
+        test::addIsaRows();
     }
     void deterministicAcrossThreadsAndTiles()
     {

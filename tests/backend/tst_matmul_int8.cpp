@@ -14,6 +14,7 @@
 //    for the f16 ds).
 // Shapes: T = 1 (decode), 2..3 (row by row), >= 4 (packed panels, with a partial token
 // tile), odd N (partial panels), K not a multiple of 256 for the 32-element types.
+#include "IsaRows.h"
 #include "backend/cpu/CpuFeatures.h"
 #include "backend/cpu/CpuMatmul.h"
 #include "core/Error.h"
@@ -166,12 +167,7 @@ private slots:
 
     void matchesInt8Math_data()
     {
-        QTest::addColumn<int>("isa");
-        QTest::addColumn<int>("type");
-        for (int isa = 0; isa <= int(cpu::detectedIsa()); ++isa)
-            for (DType t : kTypes)
-                QTest::newRow((QByteArray(cpu::isaName(cpu::Isa(isa))) + "-" + dtypeName(t)).constData())
-                    << isa << int(t);
+        test::addIsaTypeRows(kTypes);
     }
     void matchesInt8Math()
     {
@@ -242,9 +238,7 @@ private slots:
     // single row equals itself inside a 3-row call (both gemv).
     void deterministic_data()
     {
-        QTest::addColumn<int>("isa");
-        for (int isa = 0; isa <= int(cpu::detectedIsa()); ++isa)
-            QTest::newRow(cpu::isaName(cpu::Isa(isa))) << isa;
+        test::addIsaRows();
     }
     void deterministic()
     {
