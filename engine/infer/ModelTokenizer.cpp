@@ -14,8 +14,11 @@ std::optional<Tokenizer> modelTokenizer(const LoadedModel &model)
     std::error_code ec;
     switch (model.format) {
     case ModelFormat::HfFolder:
-        if (const fs::path p = fs::path(model.path) / "tokenizer.json"; fs::exists(p, ec))
-            return Tokenizer::fromFile(p.string());
+        // tokenizer.json first (it carries the added tokens); older SentencePiece
+        // checkpoints (Llama 2, Mistral v1) may ship only tokenizer.model.
+        for (const char *name : {"tokenizer.json", "tokenizer.model"})
+            if (const fs::path p = fs::path(model.path) / name; fs::exists(p, ec))
+                return Tokenizer::fromFile(p.string());
         break;
     case ModelFormat::Llama2c:
         if (const fs::path p = fs::path(model.path).parent_path() / "tokenizer.bin"; fs::exists(p, ec))

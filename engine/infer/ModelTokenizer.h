@@ -14,7 +14,7 @@ namespace lathe {
 //  - GGUF: the vocabulary in the file's metadata (tokenizer.ggml.*), unless it has none
 //    or names the model "none" (what a vocabulary-less file says);
 //  - Hugging Face folder: tokenizer.json in the folder (with tokenizer_config.json
-//    beside it, see Tokenizer::fromFile);
+//    beside it, see Tokenizer::fromFile), else its SentencePiece tokenizer.model;
 //  - llama2.c checkpoint: tokenizer.bin beside the checkpoint.
 // nullopt when the model's files carry none. Throws Error (naming the file and field)
 // when there is one and it cannot be read.

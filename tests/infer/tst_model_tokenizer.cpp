@@ -85,6 +85,20 @@ private slots:
         model.path = empty.path().toStdString();
         QVERIFY(!modelTokenizer(model).has_value());
     }
+
+    void hfFolderFallsBackToSentencePieceModel()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        LoadedModel model;
+        model.format = ModelFormat::HfFolder;
+        model.path = dir.path().toStdString();
+        std::filesystem::copy_file(fixture("models/stories260K/tok512.model"), dir.filePath("tokenizer.model").toStdString());
+        const std::optional<Tokenizer> tok = modelTokenizer(model);
+        QVERIFY(tok.has_value());
+        QCOMPARE(tok->vocabSize(), 512);
+        checkStoriesTokens(*tok);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestModelTokenizer)
