@@ -51,6 +51,24 @@ inline void scaleMinK4(int j, const uint8_t *q, uint8_t &sc, uint8_t &m)
     }
 }
 
+// Apply fn to each of the n / Qk blocks of a row: (block, its Qk floats) when decoding,
+// (Qk floats, the block to fill) when encoding.
+template <int64_t Qk, typename Block, typename Fn>
+void forBlocks(const void *src, float *dst, int64_t n, Fn fn)
+{
+    const auto *b = static_cast<const Block *>(src);
+    for (int64_t i = 0; i < n / Qk; ++i)
+        fn(b[i], dst + i * Qk);
+}
+
+template <int64_t Qk, typename Block, typename Fn>
+void forBlocksOut(const float *src, void *dst, int64_t n, Fn fn)
+{
+    auto *b = static_cast<Block *>(dst);
+    for (int64_t i = 0; i < n / Qk; ++i)
+        fn(src + i * Qk, b[i]);
+}
+
 // Per-family row codecs (n is a multiple of the block size; checked by the dispatcher).
 void dequantizeLegacy(DType type, const void *src, float *dst, int64_t n);
 void quantizeLegacy(DType type, const float *src, void *dst, int64_t n);

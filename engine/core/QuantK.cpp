@@ -220,35 +220,19 @@ void quantQ8_K(const float *x, BlockQ8_K &b)
     b.d = 1.0f / iscale;
 }
 
-template <typename Block, typename Fn>
-void forBlocks(const void *src, float *dst, int64_t n, Fn fn)
-{
-    const auto *b = static_cast<const Block *>(src);
-    for (int64_t i = 0; i < n / kQk; ++i)
-        fn(b[i], dst + i * kQk);
-}
-
-template <typename Block, typename Fn>
-void forBlocksOut(const float *src, void *dst, int64_t n, Fn fn)
-{
-    auto *b = static_cast<Block *>(dst);
-    for (int64_t i = 0; i < n / kQk; ++i)
-        fn(src + i * kQk, b[i]);
-}
-
 } // namespace
 
 void dequantizeK(DType type, const void *src, float *dst, int64_t n)
 {
     switch (type) {
     case DType::Q4_K:
-        return forBlocks<BlockQ4_K>(src, dst, n, dequantQ4_K);
+        return forBlocks<kQk, BlockQ4_K>(src, dst, n, dequantQ4_K);
     case DType::Q5_K:
-        return forBlocks<BlockQ5_K>(src, dst, n, dequantQ5_K);
+        return forBlocks<kQk, BlockQ5_K>(src, dst, n, dequantQ5_K);
     case DType::Q6_K:
-        return forBlocks<BlockQ6_K>(src, dst, n, dequantQ6_K);
+        return forBlocks<kQk, BlockQ6_K>(src, dst, n, dequantQ6_K);
     case DType::Q8_K:
-        return forBlocks<BlockQ8_K>(src, dst, n, [](const BlockQ8_K &b, float *y) {
+        return forBlocks<kQk, BlockQ8_K>(src, dst, n, [](const BlockQ8_K &b, float *y) {
             for (int j = 0; j < kQk; ++j)
                 y[j] = b.d * float(b.qs[j]);
         });
@@ -261,13 +245,13 @@ void quantizeK(DType type, const float *src, void *dst, int64_t n)
 {
     switch (type) {
     case DType::Q4_K:
-        return forBlocksOut<BlockQ4_K>(src, dst, n, quantQ4_K);
+        return forBlocksOut<kQk, BlockQ4_K>(src, dst, n, quantQ4_K);
     case DType::Q5_K:
-        return forBlocksOut<BlockQ5_K>(src, dst, n, quantQ5_K);
+        return forBlocksOut<kQk, BlockQ5_K>(src, dst, n, quantQ5_K);
     case DType::Q6_K:
-        return forBlocksOut<BlockQ6_K>(src, dst, n, quantQ6_K);
+        return forBlocksOut<kQk, BlockQ6_K>(src, dst, n, quantQ6_K);
     case DType::Q8_K:
-        return forBlocksOut<BlockQ8_K>(src, dst, n, quantQ8_K);
+        return forBlocksOut<kQk, BlockQ8_K>(src, dst, n, quantQ8_K);
     default:
         fail(std::string("quantizeK: not a K-quant type: ") + dtypeName(type));
     }

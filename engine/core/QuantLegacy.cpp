@@ -124,35 +124,19 @@ void quantizeQ5_1(const float *x, BlockQ5_1 &b)
     std::memcpy(b.qh, &qh, 4);
 }
 
-template <typename Block, typename Fn>
-void forBlocks(const void *src, float *dst, int64_t n, Fn fn)
-{
-    const auto *b = static_cast<const Block *>(src);
-    for (int64_t i = 0; i < n / kQk; ++i)
-        fn(b[i], dst + i * kQk);
-}
-
-template <typename Block, typename Fn>
-void forBlocksOut(const float *src, void *dst, int64_t n, Fn fn)
-{
-    auto *b = static_cast<Block *>(dst);
-    for (int64_t i = 0; i < n / kQk; ++i)
-        fn(src + i * kQk, b[i]);
-}
-
 } // namespace
 
 void dequantizeLegacy(DType type, const void *src, float *dst, int64_t n)
 {
     switch (type) {
     case DType::Q8_0:
-        return forBlocks<BlockQ8_0>(src, dst, n, [](const BlockQ8_0 &b, float *y) {
+        return forBlocks<kQk, BlockQ8_0>(src, dst, n, [](const BlockQ8_0 &b, float *y) {
             const float d = f16ToF32(b.d);
             for (int j = 0; j < kQk; ++j)
                 y[j] = float(b.qs[j]) * d;
         });
     case DType::Q4_0:
-        return forBlocks<BlockQ4_0>(src, dst, n, [](const BlockQ4_0 &b, float *y) {
+        return forBlocks<kQk, BlockQ4_0>(src, dst, n, [](const BlockQ4_0 &b, float *y) {
             const float d = f16ToF32(b.d);
             for (int j = 0; j < 16; ++j) {
                 y[j] = float((b.qs[j] & 0xF) - 8) * d;
@@ -160,7 +144,7 @@ void dequantizeLegacy(DType type, const void *src, float *dst, int64_t n)
             }
         });
     case DType::Q4_1:
-        return forBlocks<BlockQ4_1>(src, dst, n, [](const BlockQ4_1 &b, float *y) {
+        return forBlocks<kQk, BlockQ4_1>(src, dst, n, [](const BlockQ4_1 &b, float *y) {
             const float d = f16ToF32(b.d), m = f16ToF32(b.m);
             for (int j = 0; j < 16; ++j) {
                 y[j] = float(b.qs[j] & 0xF) * d + m;
@@ -168,7 +152,7 @@ void dequantizeLegacy(DType type, const void *src, float *dst, int64_t n)
             }
         });
     case DType::Q5_0:
-        return forBlocks<BlockQ5_0>(src, dst, n, [](const BlockQ5_0 &b, float *y) {
+        return forBlocks<kQk, BlockQ5_0>(src, dst, n, [](const BlockQ5_0 &b, float *y) {
             const float d = f16ToF32(b.d);
             const uint32_t qh = loadQh(b.qh);
             for (int j = 0; j < 16; ++j) {
@@ -179,7 +163,7 @@ void dequantizeLegacy(DType type, const void *src, float *dst, int64_t n)
             }
         });
     case DType::Q5_1:
-        return forBlocks<BlockQ5_1>(src, dst, n, [](const BlockQ5_1 &b, float *y) {
+        return forBlocks<kQk, BlockQ5_1>(src, dst, n, [](const BlockQ5_1 &b, float *y) {
             const float d = f16ToF32(b.d), m = f16ToF32(b.m);
             const uint32_t qh = loadQh(b.qh);
             for (int j = 0; j < 16; ++j) {
@@ -198,15 +182,15 @@ void quantizeLegacy(DType type, const float *src, void *dst, int64_t n)
 {
     switch (type) {
     case DType::Q8_0:
-        return forBlocksOut<BlockQ8_0>(src, dst, n, quantizeQ8_0);
+        return forBlocksOut<kQk, BlockQ8_0>(src, dst, n, quantizeQ8_0);
     case DType::Q4_0:
-        return forBlocksOut<BlockQ4_0>(src, dst, n, quantizeQ4_0);
+        return forBlocksOut<kQk, BlockQ4_0>(src, dst, n, quantizeQ4_0);
     case DType::Q4_1:
-        return forBlocksOut<BlockQ4_1>(src, dst, n, quantizeQ4_1);
+        return forBlocksOut<kQk, BlockQ4_1>(src, dst, n, quantizeQ4_1);
     case DType::Q5_0:
-        return forBlocksOut<BlockQ5_0>(src, dst, n, quantizeQ5_0);
+        return forBlocksOut<kQk, BlockQ5_0>(src, dst, n, quantizeQ5_0);
     case DType::Q5_1:
-        return forBlocksOut<BlockQ5_1>(src, dst, n, quantizeQ5_1);
+        return forBlocksOut<kQk, BlockQ5_1>(src, dst, n, quantizeQ5_1);
     default:
         fail(std::string("quantizeLegacy: not a legacy block type: ") + dtypeName(type));
     }
